@@ -1,0 +1,111 @@
+-- Python's exception classes for what moonsock raises. An error object has
+-- the fields errno, strerror and args, and tostring() gives Python's str(exc):
+-- "[Errno 111] Connection refused", "timed out", "service/proto not found".
+local M = {}
+
+local function class_tostring(cls) return "<class '" .. cls.__name .. "'>" end
+
+local classes = {}
+
+local function new_instance(cls, ...)
+  local n = select("#", ...)
+  local a1, a2 = ...
+  local e = {args = table.pack(...)}
+  if n >= 2 and math.type(a1) == "integer" then
+    e.errno, e.strerror = a1, a2
+  end
+  return setmetatable(e, cls)
+end
+
+-- cls:matches(err): is err an instance of cls or of one of its subclasses?
+local function matches(cls, err)
+  local c = getmetatable(err)
+  while type(c) == "table" and classes[c.__name] == c do
+    if c == cls then return true end
+    c = c.__base
+  end
+  return false
+end
+
+local function instance_tostring(e)
+  if e.errno ~= nil then
+    return string.format("[Errno %d] %s", e.errno, tostring(e.strerror))
+  end
+  local args = e.args
+  if args.n == 0 then return "" end
+  if args.n == 1 then return tostring(args[1]) end
+  local parts = {}
+  for i = 1, args.n do parts[i] = tostring(args[i]) end
+  return "(" .. table.concat(parts, ", ") .. ")"
+end
+
+local methods = {}
+function methods:isinstance(cls) return matches(cls, self) end
+
+local function define(name, base)
+  local cls = {__name = name, __base = base, __tostring = instance_tostring, __index = methods}
+  cls.matches = matches
+  classes[name] = cls
+  M[name] = setmetatable(cls, {__call = new_instance, __tostring = class_tostring})
+  return cls
+end
+
+define("BaseException")
+define("KeyboardInterrupt", M.BaseException)
+define("Cancelled", M.BaseException)
+define("Exception", M.BaseException)
+define("OSError", M.Exception)
+for _, name in ipairs {"BlockingIOError", "ChildProcessError", "ConnectionError",
+                       "FileExistsError", "FileNotFoundError", "InterruptedError",
+                       "IsADirectoryError", "NotADirectoryError", "PermissionError",
+                       "ProcessLookupError", "TimeoutError", "gaierror", "herror"} do
+  define(name, M.OSError)
+end
+for _, name in ipairs {"BrokenPipeError", "ConnectionAbortedError", "ConnectionRefusedError",
+                       "ConnectionResetError"} do
+  define(name, M.ConnectionError)
+end
+M.timeout = M.TimeoutError
+M.error = M.OSError
+
+-- The errno to subclass map of CPython's Objects/exceptions.c.
+local by_errno = {
+  EAGAIN = "BlockingIOError", EALREADY = "BlockingIOError", EINPROGRESS = "BlockingIOError",
+  EWOULDBLOCK = "BlockingIOError", EPIPE = "BrokenPipeError", ESHUTDOWN = "BrokenPipeError",
+  ECHILD = "ChildProcessError", ECONNABORTED = "ConnectionAbortedError",
+  ECONNREFUSED = "ConnectionRefusedError", ECONNRESET = "ConnectionResetError",
+  EEXIST = "FileExistsError", ENOENT = "FileNotFoundError", EISDIR = "IsADirectoryError",
+  ENOTDIR = "NotADirectoryError", EINTR = "InterruptedError", EACCES = "PermissionError",
+  EPERM = "PermissionError", ESRCH = "ProcessLookupError", ETIMEDOUT = "TimeoutError",
+}
+-- Linux's numbers; the errno module fills them from the C headers when present.
+local linux = {EAGAIN = 11, EALREADY = 114, EINPROGRESS = 115, EWOULDBLOCK = 11, EPIPE = 32,
+               ESHUTDOWN = 108, ECHILD = 10, ECONNABORTED = 103, ECONNREFUSED = 111,
+               ECONNRESET = 104, EEXIST = 17, ENOENT = 2, EISDIR = 21, ENOTDIR = 20, EINTR = 4,
+               EACCES = 13, EPERM = 1, ESRCH = 3, ETIMEDOUT = 110}
+local errno_class = {}
+for name, cls in pairs(by_errno) do errno_class[linux[name]] = classes[cls] end
+
+-- The C core's factory: raise_new(clsname, errno|nil, message).
+function M.raise_new(clsname, errno, msg)
+  local cls = classes[clsname] or M[clsname] or M.OSError
+  if errno ~= nil and (cls == M.OSError) then cls = errno_class[errno] or cls end
+  if errno ~= nil then return new_instance(cls, errno, msg) end
+  if msg == "" then return new_instance(cls) end
+  return new_instance(cls, msg)
+end
+
+-- How an uncaught error is shown: "ConnectionRefusedError: [Errno 111] ...".
+function M.describe(err)
+  local mt = getmetatable(err)
+  if type(err) == "table" and type(mt) == "table" and classes[mt.__name] == mt then
+    local text = tostring(err)
+    return text == "" and mt.__name or mt.__name .. ": " .. text
+  end
+  if type(err) == "string" then return err end
+  local ok, s = pcall(tostring, err)
+  if ok and type(s) == "string" then return s end
+  return "(error object is a " .. type(err) .. " value)"
+end
+
+return M

@@ -1,0 +1,2 @@
+-- Synchronisation objects for tasks (filled in by the sync work item).
+return {}

@@ -1,0 +1,59 @@
+-- moonsock build. Runs under premake5 and under Debian's premake4
+-- (`premake4 --file=premake5.lua gmake`): premake4 lacks workspace/filter,
+-- premake5 lacks configuration(), so both are reached through `when`.
+local premake4 = _PREMAKE_VERSION and _PREMAKE_VERSION:match("^4") ~= nil
+if not workspace then workspace = solution end
+
+local function when(cfg)
+  if premake4 then configuration(cfg) else filter("configurations:" .. cfg) end
+end
+local function always()
+  if premake4 then configuration("*") else filter({}) end
+end
+
+local lua_inc = os.getenv("LUA_INCDIR") or "/usr/include/lua5.4"
+local lua_lib = os.getenv("LUA_LIB") or "lua5.4"
+local sanitize = os.getenv("MOONSOCK_SANITIZE") == "1"
+
+local function common()
+  language "C"
+  includedirs { "include", "src", "build/gen", lua_inc }
+  defines { "_GNU_SOURCE" }
+  buildoptions { "-std=c11", "-Wall", "-Wextra", "-Werror", "-fPIC",
+                 "-Wno-unused-parameter", "-fvisibility=hidden" }
+  if sanitize then
+    buildoptions { "-fsanitize=address,undefined", "-fno-omit-frame-pointer" }
+    linkoptions { "-fsanitize=address,undefined" }
+  end
+  when "debug"
+    defines { "MOONSOCK_DEBUG" }
+    buildoptions { "-g", "-O0" }
+  when "release"
+    defines { "NDEBUG" }
+    buildoptions { "-g", "-O2" }
+  always()
+end
+
+workspace "moonsock"
+  configurations { "debug", "release" }
+  location "build"
+
+project "libmoonsock"
+  kind "StaticLib"
+  targetname "moonsock"
+  targetdir "lib"
+  objdir "build/obj/lib"
+  common()
+  files { "src/*.c", "build/gen/luamodules.c" }
+  excludes { "src/main.c" }
+  prebuildcommands { "cd .. && sh scripts/embed-lua build/gen/luamodules.c lua" }
+
+project "moonsock"
+  kind "ConsoleApp"
+  targetname "moonsock"
+  targetdir "bin"
+  objdir "build/obj/bin"
+  common()
+  files { "src/main.c" }
+  links { "libmoonsock", lua_lib, "uv", "m", "dl", "pthread" }
+  linkoptions { "-Wl,-E" }

@@ -1,0 +1,91 @@
+-- Shared by the specs: run python3 (the reference) or a child moonsock.
+local M = {}
+
+local function shell_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+M.shell_quote = shell_quote
+
+local function slurp(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function write_temp(content, suffix)
+  local path = os.tmpname() .. (suffix or "")
+  local f = assert(io.open(path, "wb"))
+  f:write(content)
+  f:close()
+  return path
+end
+M.write_temp = write_temp
+
+-- Runs a command; returns stdout, stderr, exit code.
+function M.run(cmd)
+  local err = os.tmpname()
+  local p = assert(io.popen(cmd .. " 2>" .. err, "r"))
+  local out = p:read("a")
+  local _, _, code = p:close()
+  local e = slurp(err)
+  os.remove(err)
+  return out, e, code
+end
+
+-- python(code) -> stdout of python3 running code (raises if python fails).
+function M.python(code)
+  local path = write_temp(code, ".py")
+  local out, err, code_ = M.run("python3 " .. shell_quote(path))
+  os.remove(path)
+  if code_ ~= 0 then error("python3 failed: " .. err, 2) end
+  return out
+end
+
+-- The moonsock binary running the specs.
+local function self_exe()
+  local f = io.open("/proc/self/exe")
+  if f then f:close() end
+  local p = io.popen("readlink /proc/" .. (M.getpid()) .. "/exe")
+  local exe = p:read("l")
+  p:close()
+  return exe
+end
+
+function M.getpid()
+  local f = assert(io.open("/proc/self/stat"))
+  local pid = f:read("n")
+  f:close()
+  return pid
+end
+
+M.moonsock = os.getenv("MOONSOCK_BIN") or (function()
+  local ok, exe = pcall(self_exe)
+  return ok and exe or "bin/moonsock"
+end)()
+
+-- moonsock_script(code, args...) -> stdout, stderr, exit code of a child.
+function M.moonsock_script(code, ...)
+  local path = write_temp(code, ".lua")
+  local args = {}
+  for i = 1, select("#", ...) do args[i] = shell_quote((select(i, ...))) end
+  local out, err, rc = M.run(shell_quote(M.moonsock) .. " " .. shell_quote(path) .. " " .. table.concat(args, " "))
+  os.remove(path)
+  return out, err, rc
+end
+
+function M.tempdir()
+  local p = io.popen("mktemp -d")
+  local d = p:read("l")
+  p:close()
+  return d
+end
+
+function M.open_fds()
+  local p = io.popen("ls /proc/" .. M.getpid() .. "/fd | wc -l")
+  local n = tonumber(p:read("l"))
+  p:close()
+  return n
+end
+
+return M

@@ -1,0 +1,119 @@
+/*
+ * One uv_poll_t per fd, started only while some task waits on it: a level-
+ * triggered poll left running on a readable fd nobody reads would spin.
+ */
+#include "io.h"
+
+#include <stdlib.h>
+
+void ms_io_init(ms_io *io, uv_loop_t *loop, int fd) {
+  io->fd = fd;
+  io->loop = loop;
+  io->poll = NULL;
+  io->polled = 0;
+  io->waiters = NULL;
+}
+
+static void on_poll(uv_poll_t *h, int status, int events);
+
+static void unlink_waiter(ms_waiter *w) {
+  if (!w->pprev) return;
+  *w->pprev = w->next;
+  if (w->next) w->next->pprev = w->pprev;
+  w->next = NULL;
+  w->pprev = NULL;
+}
+
+/* Makes the poll handle watch exactly the union of the waiters' events. */
+static int update_poll(ms_io *io) {
+  int want = 0;
+  for (ms_waiter *w = io->waiters; w; w = w->next) want |= w->events;
+  if (want == io->polled) return 0;
+  io->polled = want;
+  if (!want) return uv_poll_stop(io->poll);
+  return uv_poll_start(io->poll, want, on_poll);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+  ms_io *io = h->data;
+  /* Wake every waiter whose events came (all of them on an error): each
+   * retries its syscall, so waking one too many only costs an EAGAIN. */
+  ms_waiter *w = io->waiters;
+  ms_waiter *ready = NULL, **tail = &ready;
+  while (w) {
+    ms_waiter *next = w->next;
+    if (status < 0 || (w->events & events)) {
+      unlink_waiter(w);
+      *tail = w;
+      w->next = NULL;
+      tail = &w->next;
+    }
+    w = next;
+  }
+  /* On an error libuv has stopped the handle itself. */
+  if (status < 0) io->polled = 0;
+  update_poll(io);
+  while (ready) {
+    ms_waiter *next = ready->next;
+    ready->next = NULL;
+    ready->ready(ready, status < 0 ? status : 0);
+    ready = next;
+  }
+}
+
+int ms_io_wait(ms_io *io, ms_waiter *w, int events) {
+  if (io->fd < 0) return UV_EBADF;
+  if (!io->poll) {
+    io->poll = malloc(sizeof *io->poll);
+    if (!io->poll) return UV_ENOMEM;
+    int rc = uv_poll_init_socket(io->loop, io->poll, io->fd);
+    if (rc) {
+      free(io->poll);
+      io->poll = NULL;
+      return rc;
+    }
+    io->poll->data = io;
+  }
+  w->events = events;
+  w->next = io->waiters;
+  w->pprev = &io->waiters;
+  if (io->waiters) io->waiters->pprev = &w->next;
+  io->waiters = w;
+  int want = io->polled | events;
+  if (want != io->polled) {
+    int rc = uv_poll_start(io->poll, want, on_poll);
+    if (rc) {
+      unlink_waiter(w);
+      return rc;
+    }
+    io->polled = want;
+  }
+  return 0;
+}
+
+void ms_io_unwait(ms_io *io, ms_waiter *w) {
+  unlink_waiter(w);
+  if (io->poll) update_poll(io);
+}
+
+static void free_handle(uv_handle_t *h) { free(h); }
+
+void ms_io_close(ms_io *io) {
+  ms_waiter *w = io->waiters;
+  io->waiters = NULL;
+  if (io->poll) {
+    uv_poll_stop(io->poll);
+    io->poll->data = NULL;
+    uv_close((uv_handle_t *)io->poll, free_handle);
+    io->poll = NULL;
+  }
+  io->polled = 0;
+  io->fd = -1;
+  while (w) {
+    ms_waiter *next = w->next;
+    w->next = NULL;
+    w->pprev = NULL;
+    w->ready(w, MS_IO_CLOSED);
+    w = next;
+  }
+}

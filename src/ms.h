@@ -1,0 +1,120 @@
+/*
+ * moonsock's internal interface, shared by the C files under src/.
+ * Not installed: the public embedding header is include/moonsock.h.
+ *
+ * Layers: io.c (fd readiness over libuv) knows nothing of Lua; task.c is the
+ * scheduler and the `task` core; everything else binds a Python module.
+ */
+#ifndef MS_H
+#define MS_H
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "io.h"
+
+#define MS_VERSION "0.1.0"
+
+typedef struct ms_runtime ms_runtime;
+typedef struct ms_task ms_task;
+
+/* Why a parked task was resumed; a continuation reads it with ms_wake_reason. */
+enum ms_wake {
+  MS_WAKE_NONE = 0,
+  MS_WAKE_READY,     /* the fd is ready, the work is done, or ms_task_wake */
+  MS_WAKE_TIMEOUT,   /* the deadline passed */
+  MS_WAKE_CLOSED,    /* the socket was closed under the parked task */
+  MS_WAKE_CANCEL,    /* task:cancel() */
+  MS_WAKE_INTERRUPT, /* SIGINT, delivered to the main task */
+  MS_WAKE_DEADLOCK   /* nothing else can ever wake it */
+};
+
+/* ---- runtime (runtime.c) ---- */
+
+/* The runtime of the state L belongs to (shared by all its threads). */
+ms_runtime *ms_rt(lua_State *L);
+uv_loop_t *ms_loop(lua_State *L);
+
+/* Opens every moonsock module into L's package.preload, creating the runtime
+ * on first use; with own_loop NULL moonsock makes and owns a loop. */
+ms_runtime *ms_runtime_open(lua_State *L, uv_loop_t *own_loop);
+
+/* Raises an OSError (subclass chosen by errno, as Python does) for err. */
+int ms_raise_errno(lua_State *L, int err);
+/* Raises an error of class cls ("OSError", "gaierror", "herror", "timeout",
+ * "BlockingIOError", ...); err 0 means Python's errno None, and msg is then the
+ * whole text; otherwise the text is "[Errno err] msg". */
+int ms_raise(lua_State *L, const char *cls, int err, const char *msg);
+/* Pushes (does not raise) the same error object as ms_raise. */
+void ms_push_error(lua_State *L, const char *cls, int err, const char *msg);
+
+/* ---- tasks and parking (task.c) ---- */
+
+/* The task now running, or NULL outside any task (a C host calling in). */
+ms_task *ms_current(lua_State *L);
+
+/*
+ * Parks the calling task until ms_task_wake() or until timeout seconds pass
+ * (timeout < 0: no deadline), then continues in k(L, LUA_YIELD, ctx).
+ * Outside any task it runs the loop until then and calls k itself.
+ * In a non-yieldable context inside a task it raises a clear error.
+ * Like lua_yieldk, it does not return when it yields: write `return ms_park(...)`.
+ */
+int ms_park(lua_State *L, double timeout, lua_KContext ctx, lua_KFunction k);
+/* The same, also waking when fd io becomes ready for events (UV_READABLE,
+ * UV_WRITABLE). */
+int ms_park_io(lua_State *L, ms_io *io, int events, double timeout,
+               lua_KContext ctx, lua_KFunction k);
+/* Why the caller's task was last woken (an enum ms_wake). */
+int ms_wake_reason(lua_State *L);
+/* After a wake other than MS_WAKE_READY: raises the matching error (timed
+ * out, EBADF, cancelled, interrupted, deadlock); returns 0 on MS_WAKE_READY. */
+int ms_check_wake(lua_State *L);
+
+/* Makes a task parked in ms_park ready to run with reason MS_WAKE_READY. */
+void ms_task_wake(ms_task *t, int reason);
+
+/*
+ * Off-loop work for calls that may block in the C library (name resolution).
+ * ms_work_new pushes a holder userdata owning a zeroed block of size bytes and
+ * returns the block: fill in the inputs, then `return ms_work_run(L, idx, ctx,
+ * k)`. run(block) executes on libuv's thread pool and must not touch Lua;
+ * destroy(block), if not NULL, frees what run produced and is called exactly
+ * once when the holder is collected, even if the task was cancelled meanwhile.
+ * In k, the block is ms_work_data(L, idx) and holds run's outputs.
+ */
+void *ms_work_new(lua_State *L, size_t size, void (*run)(void *),
+                  void (*destroy)(void *));
+int ms_work_run(lua_State *L, int idx, lua_KContext ctx, lua_KFunction k);
+void *ms_work_data(lua_State *L, int idx);
+
+/* Monotonic seconds. */
+double ms_now(lua_State *L);
+
+/* ---- addresses (address.c) ---- */
+
+/* Pushes a Python-style address: a {host, port[, flowinfo, scope_id]} table
+ * that prints like a tuple, a string for AF_UNIX, or {family, bytes}. */
+void ms_push_sockaddr(lua_State *L, const struct sockaddr *sa, socklen_t len);
+/* Reads the address at idx for family into ss. Hosts must be numeric, '' or
+ * '<broadcast>' (socket.lua resolves names first). Raises an argument error
+ * naming arg / fname on a malformed address. */
+socklen_t ms_check_sockaddr(lua_State *L, int idx, int family,
+                            struct sockaddr_storage *ss, const char *fname);
+/* Pushes a table with the metatable that prints it as a Python tuple or list. */
+void ms_push_tuple(lua_State *L, int narr);
+void ms_push_list(lua_State *L, int narr);
+
+/* ---- module openers (one per C file) ---- */
+int ms_open_task(lua_State *L);     /* "moonsock.core.task" */
+int ms_open_socket(lua_State *L);   /* "moonsock.core.socket" */
+int ms_open_resolver(lua_State *L); /* adds resolver functions to the table on top */
+void ms_socket_constants(lua_State *L); /* sets every constant into the table on top */
+
+/* Registry key (a light userdata address) of the Lua-side error factory. */
+extern const char ms_errors_key;
+
+#endif

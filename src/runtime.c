@@ -1,0 +1,171 @@
+/*
+ * The runtime: one per Lua state, created the first time moonsock's modules
+ * are opened into it. It owns (or borrows) the libuv loop and the scheduler,
+ * makes the embedded Lua modules requirable, and raises Python-style errors.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "embedded.h"
+#include "runtime_int.h"
+
+const char ms_errors_key = 0;
+static const char runtime_key = 0;
+
+/* Every thread of a state shares its main thread's extra space, which
+ * lua_newthread copies; threads made before moonsock was opened find the
+ * runtime in the registry instead. */
+ms_runtime *ms_rt(lua_State *L) {
+  ms_runtime *rt = *(ms_runtime **)lua_getextraspace(L);
+  if (rt) return rt;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &runtime_key);
+  rt = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (!rt) luaL_error(L, "moonsock is not opened in this Lua state");
+  *(ms_runtime **)lua_getextraspace(L) = rt;
+  return rt;
+}
+
+uv_loop_t *ms_loop(lua_State *L) { return ms_rt(L)->loop; }
+
+/* ---- errors ---- */
+
+/* Calls moonsock.errors' factory; it picks the class from cls or, for an
+ * OSError, from the errno, as Python's OSError constructor does. */
+void ms_push_error(lua_State *L, const char *cls, int err, const char *msg) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &ms_errors_key);
+  if (!lua_isfunction(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushstring(L, msg);
+    return;
+  }
+  lua_pushstring(L, cls);
+  if (err)
+    lua_pushinteger(L, err);
+  else
+    lua_pushnil(L);
+  lua_pushstring(L, msg);
+  lua_call(L, 3, 1);
+}
+
+int ms_raise(lua_State *L, const char *cls, int err, const char *msg) {
+  ms_push_error(L, cls, err, msg);
+  return lua_error(L);
+}
+
+int ms_raise_errno(lua_State *L, int err) {
+  return ms_raise(L, "OSError", err, strerror(err));
+}
+
+/* ---- embedded modules ---- */
+
+static int load_embedded(lua_State *L) {
+  const ms_embedded *m = lua_touserdata(L, lua_upvalueindex(1));
+  if (luaL_loadbuffer(L, m->source, m->size, m->chunkname) != LUA_OK) return lua_error(L);
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+static void preload(lua_State *L, const char *name, lua_CFunction f) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction(L, f);
+  lua_setfield(L, -2, name);
+  lua_pop(L, 1);
+}
+
+static void preload_embedded(lua_State *L) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  for (const ms_embedded *m = ms_embedded_modules; m->name; m++) {
+    lua_pushlightuserdata(L, (void *)m);
+    lua_pushcclosure(L, load_embedded, 1);
+    lua_setfield(L, -2, m->name);
+  }
+  lua_pop(L, 1);
+}
+
+static void require_into(lua_State *L, const char *name) {
+  lua_getglobal(L, "require");
+  lua_pushstring(L, name);
+  lua_call(L, 1, 1);
+}
+
+/* ---- the runtime's lifetime ---- */
+
+/* A full userdata in the registry owns the runtime, so lua_close tears it
+ * down after every socket's __gc has run. */
+static int runtime_gc(lua_State *L) {
+  ms_runtime **box = lua_touserdata(L, 1);
+  ms_runtime *rt = *box;
+  if (!rt) return 0;
+  *box = NULL;
+  ms_sched_close(rt);
+  /* Let libuv finish closing every handle before the loop goes away. */
+  uv_run(rt->loop, UV_RUN_NOWAIT);
+  if (rt->owns_loop) {
+    while (uv_loop_close(rt->loop) == UV_EBUSY) uv_run(rt->loop, UV_RUN_NOWAIT);
+  }
+  free(rt->scratch);
+  free(rt);
+  return 0;
+}
+
+ms_runtime *ms_runtime_open(lua_State *L, uv_loop_t *loop) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &runtime_key);
+  ms_runtime *rt = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (rt) return rt;
+
+  rt = calloc(1, sizeof *rt);
+  if (!rt) {
+    luaL_error(L, "not enough memory");
+    return NULL;
+  }
+  if (loop) {
+    rt->loop = loop;
+  } else {
+    int rc = uv_loop_init(&rt->own_loop);
+    if (rc) {
+      free(rt);
+      luaL_error(L, "cannot create the event loop: %s", uv_strerror(rc));
+      return NULL;
+    }
+    rt->loop = &rt->own_loop;
+    rt->owns_loop = 1;
+  }
+  lua_State *main;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  main = lua_tothread(L, -1);
+  lua_pop(L, 1);
+  rt->L = main;
+  ms_sched_init(rt);
+
+  ms_runtime **box = lua_newuserdatauv(L, sizeof *box, 0);
+  *box = rt;
+  lua_newtable(L);
+  lua_pushcfunction(L, runtime_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, "moonsock.runtime");
+  lua_pushlightuserdata(L, rt);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &runtime_key);
+  *(ms_runtime **)lua_getextraspace(main) = rt;
+  *(ms_runtime **)lua_getextraspace(L) = rt;
+
+  preload(L, "moonsock.core.task", ms_open_task);
+  preload(L, "moonsock.core.socket", ms_open_socket);
+  preload_embedded(L);
+
+  /* The error factory and the describer of uncaught errors live in Lua. */
+  require_into(L, "moonsock.errors");
+  lua_getfield(L, -1, "raise_new");
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &ms_errors_key);
+  lua_getfield(L, -1, "describe");
+  lua_setfield(L, LUA_REGISTRYINDEX, "moonsock.describe");
+  lua_pop(L, 1);
+  /* Blocking calls inside user coroutines must reach the scheduler. */
+  require_into(L, "moonsock.boot");
+  lua_pop(L, 1);
+  return rt;
+}

@@ -1,0 +1,68 @@
+/*
+ * The runtime and task structures, shared by runtime.c and task.c only: the
+ * other C files reach them through the functions in ms.h.
+ */
+#ifndef MS_RUNTIME_INT_H
+#define MS_RUNTIME_INT_H
+
+#include <signal.h>
+
+#include "ms.h"
+
+enum ms_task_state { MS_T_READY = 1, MS_T_RUNNING, MS_T_PARKED, MS_T_DONE };
+
+typedef struct ms_workreq ms_workreq;
+
+struct ms_task {
+  lua_State *co;      /* the coroutine; NULL for a wait outside any task */
+  ms_runtime *rt;
+  int ref;            /* registry ref pinning the handle until the task ends */
+  int state;          /* enum ms_task_state */
+  int wake;           /* enum ms_wake: why it was last woken */
+  int nargs;          /* arguments for the first resume */
+  unsigned cancel : 1, daemon : 1, started : 1, failed : 1;
+  unsigned in_park : 1; /* parked in core.park, so core.wake may wake it */
+  uv_timer_t *timer;  /* allocated on first timed wait */
+  ms_io *io;          /* the io waited on, if any */
+  ms_waiter waiter;
+  ms_workreq *work;   /* the off-loop work waited on, if any */
+  ms_task *next_ready;
+};
+
+struct ms_runtime {
+  lua_State *L;       /* the main thread */
+  uv_loop_t *loop;
+  uv_loop_t own_loop;
+  int owns_loop;
+  ms_task *current;   /* the task being resumed, NULL when none */
+  ms_task *main;      /* the script's main task, NULL when none */
+  ms_task *ready_head, **ready_tail;
+  uv_idle_t idle;     /* active while tasks are ready, so poll won't block */
+  uv_check_t check;   /* runs the ready tasks after each poll */
+  int running;        /* inside uv_run */
+  int live;           /* tasks spawned and not yet ended, main excluded */
+  int nondaemon;      /* the live ones that keep the process running */
+  ms_task *outside;   /* stands for the caller in waits outside any task */
+  int outside_ref;
+  int main_status;    /* LUA_OK, or the error status the main task ended with */
+  int main_error_ref; /* registry ref of the main task's error message */
+  int interrupted;    /* the process is ending on SIGINT */
+  int main_interrupted; /* the main task died of an uncaught KeyboardInterrupt */
+  volatile sig_atomic_t interrupt; /* a SIGINT not yet delivered */
+  uv_async_t sigint_async;
+  int sigint_installed;
+  char *scratch;      /* recv buffer reused across calls */
+  size_t scratch_size;
+};
+
+/* task.c */
+void ms_sched_init(ms_runtime *rt);
+void ms_sched_close(ms_runtime *rt);
+/* Makes fn (at the top of L's stack, with nargs arguments below... above it)
+ * the main task. */
+ms_task *ms_spawn_main(lua_State *L, int nargs);
+/* Runs the loop until the main task and every non-daemon task have ended. */
+void ms_sched_run(ms_runtime *rt);
+void ms_sched_install_sigint(ms_runtime *rt);
+
+#endif

@@ -1,0 +1,982 @@
+/*
+ * The socket type: Python's socket object over a non-blocking fd.
+ *
+ * Every fd is non-blocking and close-on-exec; Python's timeout is emulated:
+ * a call tries the syscall, and on EAGAIN parks its task until libuv reports
+ * the fd ready (or the deadline passes), then retries in its continuation.
+ * Conveniences (name resolution, makefile, repr, create_connection...) live
+ * in lua/socket.lua on top of this core.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "ms.h"
+
+#define SOCKET_META "moonsock.socket"
+#define SCRATCH_MAX (1 << 20)
+
+typedef struct {
+  ms_io io;        /* io.fd is the fd, -1 once closed */
+  int family, type, proto;
+  double timeout;  /* < 0: None (blocking); 0: non-blocking; > 0: seconds */
+} sock;
+
+/* Module state, the first upvalue of every function here. */
+typedef struct {
+  double default_timeout;
+  char *scratch; /* recv buffer: one copy into the Lua string, no allocation */
+  size_t scratch_size;
+} sock_state;
+
+static sock_state *state(lua_State *L) { return lua_touserdata(L, lua_upvalueindex(1)); }
+
+/* ---- checking ---- */
+
+static sock *to_sock(lua_State *L, int idx) { return luaL_checkudata(L, idx, SOCKET_META); }
+
+/* Every method but fileno/close/detach/repr rejects a closed socket the way
+ * Python does: OSError EBADF. */
+static sock *check_open(lua_State *L, int idx) {
+  sock *s = to_sock(L, idx);
+  if (s->io.fd < 0) ms_raise_errno(L, EBADF);
+  return s;
+}
+
+static const char *check_data(lua_State *L, int idx, size_t *len) {
+  if (lua_type(L, idx) != LUA_TSTRING) luaL_typeerror(L, idx, "string");
+  return lua_tolstring(L, idx, len);
+}
+
+/* bind, connect, connect_ex, sendto and sendmsg are reached through Lua
+ * wrappers (socket.lua resolves names first), where Lua would name the
+ * wrapper's upvalue: these name the method and number arguments after self. */
+static int method_argerror(lua_State *L, int idx, const char *fname, const char *msg) {
+  return luaL_error(L, "bad argument #%d to '%s' (%s)", idx - 1, fname, msg);
+}
+
+static const char *check_data_named(lua_State *L, int idx, size_t *len, const char *fname) {
+  if (lua_type(L, idx) != LUA_TSTRING)
+    method_argerror(L, idx, fname, lua_pushfstring(L, "string expected, got %s", luaL_typename(L, idx)));
+  return lua_tolstring(L, idx, len);
+}
+
+static int opt_flags(lua_State *L, int idx) {
+  lua_Integer f = luaL_optinteger(L, idx, 0);
+  luaL_argcheck(L, f >= INT_MIN && f <= INT_MAX, idx, "flags out of range");
+  return (int)f;
+}
+
+static double check_timeout(lua_State *L, int idx) {
+  if (lua_isnoneornil(L, idx)) return -1;
+  double t = luaL_checknumber(L, idx);
+  luaL_argcheck(L, !isnan(t), idx, "Invalid value NaN (not a number)");
+  luaL_argcheck(L, t >= 0, idx, "Timeout value out of range");
+  return t;
+}
+
+/* ---- creating ---- */
+
+/* A socket object is created closed and then given its fd, so a memory
+ * error in between leaks nothing. */
+static sock *new_sock(lua_State *L) {
+  sock *s = lua_newuserdatauv(L, sizeof *s, 0);
+  ms_io_init(&s->io, ms_loop(L), -1);
+  s->family = s->type = s->proto = 0;
+  s->timeout = -1;
+  lua_pushvalue(L, lua_upvalueindex(2)); /* the metatable */
+  lua_setmetatable(L, -2);
+  return s;
+}
+
+static int setup_fd(lua_State *L, sock *s, int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return -1;
+  fl = fcntl(fd, F_GETFD);
+  if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0) return -1;
+  ms_io_init(&s->io, ms_loop(L), fd);
+  return 0;
+}
+
+static int sockopt_int(int fd, int level, int opt, int *out) {
+  socklen_t len = sizeof *out;
+  return getsockopt(fd, level, opt, out, &len);
+}
+
+/* socket(family=AF_INET, type=SOCK_STREAM, proto=0, fileno=nil) */
+static int sock_new(lua_State *L) {
+  int has_fd = !lua_isnoneornil(L, 4);
+  lua_Integer family = luaL_optinteger(L, 1, has_fd ? -1 : AF_INET);
+  lua_Integer type = luaL_optinteger(L, 2, has_fd ? -1 : SOCK_STREAM);
+  lua_Integer proto = luaL_optinteger(L, 3, has_fd ? -1 : 0);
+  luaL_argcheck(L, family >= -1 && family <= INT_MAX, 1, "family out of range");
+  luaL_argcheck(L, type >= -1 && type <= INT_MAX, 2, "type out of range");
+  luaL_argcheck(L, proto >= -1 && proto <= INT_MAX, 3, "proto out of range");
+  sock *s = new_sock(L);
+  int fd;
+  if (has_fd) {
+    lua_Integer f = luaL_checkinteger(L, 4);
+    luaL_argcheck(L, f >= 0 && f <= INT_MAX, 4, "negative file descriptor");
+    fd = (int)f;
+    int v;
+    /* Like CPython, ask the kernel what the fd is when not told. */
+    if (family < 0) family = sockopt_int(fd, SOL_SOCKET, SO_DOMAIN, &v) ? ms_raise_errno(L, errno) : v;
+    if (type < 0) type = sockopt_int(fd, SOL_SOCKET, SO_TYPE, &v) ? ms_raise_errno(L, errno) : v;
+    if (proto < 0) proto = sockopt_int(fd, SOL_SOCKET, SO_PROTOCOL, &v) ? ms_raise_errno(L, errno) : v;
+  } else {
+    fd = socket((int)family, (int)type | SOCK_CLOEXEC | SOCK_NONBLOCK, (int)proto);
+    if (fd < 0) return ms_raise_errno(L, errno);
+  }
+  if (setup_fd(L, s, fd) < 0) {
+    int e = errno;
+    if (!has_fd) close(fd);
+    return ms_raise_errno(L, e);
+  }
+  s->family = (int)family;
+  s->type = (int)type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+  s->proto = (int)proto;
+  s->timeout = ((int)type & SOCK_NONBLOCK) ? 0 : state(L)->default_timeout;
+  return 1;
+}
+
+/* ---- closing ---- */
+
+/* The one closer of close, __close and __gc: wakes any task parked on the
+ * socket (it gets EBADF) and is a no-op the second time. */
+static int close_sock(sock *s) {
+  int fd = s->io.fd;
+  if (fd < 0) return 0;
+  ms_io_close(&s->io);
+  return close(fd);
+}
+
+static int sock_close(lua_State *L) {
+  sock *s = to_sock(L, 1);
+  /* Python ignores ECONNRESET from close; other errors are raised. */
+  if (close_sock(s) < 0 && errno != ECONNRESET) return ms_raise_errno(L, errno);
+  return 0;
+}
+
+static int sock_gc(lua_State *L) {
+  close_sock(to_sock(L, 1));
+  return 0;
+}
+
+static int sock_detach(lua_State *L) {
+  sock *s = to_sock(L, 1);
+  int fd = s->io.fd;
+  if (fd >= 0) ms_io_close(&s->io);
+  lua_pushinteger(L, fd);
+  return 1;
+}
+
+static int sock_fileno(lua_State *L) {
+  lua_pushinteger(L, to_sock(L, 1)->io.fd);
+  return 1;
+}
+
+/* ---- waiting ---- */
+
+/*
+ * Parks until s is ready for events. The deadline of the whole call sits in
+ * stack slot `slot` (pushed on the first wait), so retries after a spurious
+ * wake-up do not restart the clock, as in CPython's sock_call_ex.
+ */
+static int wait_sock(lua_State *L, sock *s, int events, int slot, lua_KContext ctx,
+                     lua_KFunction k) {
+  double timeout = -1;
+  if (s->timeout > 0) {
+    if (lua_gettop(L) < slot || lua_isnil(L, slot)) {
+      lua_settop(L, slot - 1);
+      lua_pushnumber(L, ms_now(L) + s->timeout);
+    }
+    timeout = lua_tonumber(L, slot) - ms_now(L);
+    if (timeout < 0) timeout = 0;
+  }
+  lua_settop(L, slot);
+  return ms_park_io(L, &s->io, events, timeout, ctx, k);
+}
+
+static int would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK; }
+
+/* After a wait: raise for a timeout, a close, a cancel; then the socket must
+ * still be open. */
+static sock *resume_check(lua_State *L, int status) {
+  if (status == LUA_YIELD) ms_check_wake(L);
+  return check_open(L, 1);
+}
+
+/* ---- accept ---- */
+
+static int accept_k(lua_State *L, int status, lua_KContext ctx) {
+  sock *s = resume_check(L, status);
+  struct sockaddr_storage ss;
+  for (;;) {
+    socklen_t len = sizeof ss;
+    int fd = accept4(s->io.fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd >= 0) {
+      sock *c = new_sock(L);
+      ms_io_init(&c->io, ms_loop(L), fd);
+      c->family = s->family;
+      c->type = s->type;
+      c->proto = s->proto;
+      c->timeout = state(L)->default_timeout;
+      ms_push_sockaddr(L, (struct sockaddr *)&ss, len);
+      return 2;
+    }
+    if (errno == EINTR) continue;
+    if (!would_block(errno) || s->timeout == 0) return ms_raise_errno(L, errno);
+    return wait_sock(L, s, UV_READABLE, 2, ctx, accept_k);
+  }
+}
+
+static int sock_accept(lua_State *L) {
+  check_open(L, 1);
+  lua_settop(L, 1);
+  return accept_k(L, LUA_OK, 0);
+}
+
+/* ---- bind, listen, connect ---- */
+
+static int sock_bind(lua_State *L) {
+  sock *s = check_open(L, 1);
+  struct sockaddr_storage ss;
+  socklen_t len = ms_check_sockaddr(L, 2, s->family, &ss, "bind");
+  if (bind(s->io.fd, (struct sockaddr *)&ss, len) < 0) return ms_raise_errno(L, errno);
+  return 0;
+}
+
+static int sock_listen(lua_State *L) {
+  sock *s = check_open(L, 1);
+  /* Python's default backlog: min(SOMAXCONN, 128); negative means 0. */
+  lua_Integer backlog = luaL_optinteger(L, 2, SOMAXCONN < 128 ? SOMAXCONN : 128);
+  if (backlog < 0) backlog = 0;
+  if (backlog > INT_MAX) backlog = INT_MAX;
+  if (listen(s->io.fd, (int)backlog) < 0) return ms_raise_errno(L, errno);
+  return 0;
+}
+
+/* ctx bit 0: connect_ex (return the errno instead of raising);
+ * bit 1: the connect is in progress, only its outcome is left to read. */
+static int connect_finish(lua_State *L, int err, lua_KContext ctx) {
+  if (ctx & 1) {
+    lua_pushinteger(L, err);
+    return 1;
+  }
+  if (err) return ms_raise_errno(L, err);
+  return 0;
+}
+
+static int connect_k(lua_State *L, int status, lua_KContext ctx) {
+  if (status == LUA_YIELD && (ctx & 1) && ms_wake_reason(L) == MS_WAKE_TIMEOUT)
+    return connect_finish(L, EWOULDBLOCK, ctx);
+  sock *s = resume_check(L, status);
+  if (ctx & 2) {
+    int err = 0;
+    if (sockopt_int(s->io.fd, SOL_SOCKET, SO_ERROR, &err) < 0) err = errno;
+    return connect_finish(L, err, ctx);
+  }
+  struct sockaddr_storage ss;
+  socklen_t len = ms_check_sockaddr(L, 2, s->family, &ss, (ctx & 1) ? "connect_ex" : "connect");
+  for (;;) {
+    if (connect(s->io.fd, (struct sockaddr *)&ss, len) == 0) return connect_finish(L, 0, ctx);
+    int e = errno;
+    if (e == EINTR) e = EINPROGRESS;
+    /* An AF_UNIX connect says EAGAIN when the backlog is full: wait and
+     * connect again. A TCP connect says EINPROGRESS: wait, then read the
+     * outcome from SO_ERROR. */
+    if ((e != EINPROGRESS && !would_block(e)) || s->timeout == 0) return connect_finish(L, e, ctx);
+    return wait_sock(L, s, UV_WRITABLE, 3, ctx | (e == EINPROGRESS ? 2 : 0), connect_k);
+  }
+}
+
+static int sock_connect(lua_State *L) {
+  check_open(L, 1);
+  lua_settop(L, 2);
+  return connect_k(L, LUA_OK, 0);
+}
+
+static int sock_connect_ex(lua_State *L) {
+  check_open(L, 1);
+  lua_settop(L, 2);
+  return connect_k(L, LUA_OK, 1);
+}
+
+/* ---- receiving ---- */
+
+static lua_Integer check_bufsize(lua_State *L, int idx, const char *fname) {
+  lua_Integer n = luaL_checkinteger(L, idx);
+  if (n < 0) luaL_argerror(L, idx, lua_pushfstring(L, "negative buffersize in %s", fname));
+  return n;
+}
+
+static char *scratch(lua_State *L, size_t n) {
+  sock_state *st = state(L);
+  if (n > st->scratch_size) {
+    char *p = realloc(st->scratch, n);
+    if (!p) luaL_error(L, "not enough memory");
+    st->scratch = p;
+    st->scratch_size = n;
+  }
+  return st->scratch;
+}
+
+/* recv and recvfrom: ctx 1 asks for the sender's address too. */
+static int recv_k(lua_State *L, int status, lua_KContext ctx) {
+  sock *s = resume_check(L, status);
+  size_t n = (size_t)lua_tointeger(L, 2);
+  int flags = (int)lua_tointeger(L, 3);
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  luaL_Buffer b;
+  char *buf = n <= SCRATCH_MAX ? scratch(L, n ? n : 1) : luaL_buffinitsize(L, &b, n);
+  for (;;) {
+    ssize_t got = ctx ? recvfrom(s->io.fd, buf, n, flags, (struct sockaddr *)&ss, &len)
+                      : recv(s->io.fd, buf, n, flags);
+    if (got >= 0) {
+      if (n <= SCRATCH_MAX)
+        lua_pushlstring(L, buf, (size_t)got);
+      else
+        luaL_pushresultsize(&b, (size_t)got);
+      if (!ctx) return 1;
+      ms_push_sockaddr(L, (struct sockaddr *)&ss, len);
+      return 2;
+    }
+    if (errno == EINTR) continue;
+    if (!would_block(errno) || s->timeout == 0 || (flags & MSG_DONTWAIT))
+      return ms_raise_errno(L, errno);
+    return wait_sock(L, s, UV_READABLE, 4, ctx, recv_k);
+  }
+}
+
+static int recv_start(lua_State *L, const char *fname, lua_KContext ctx) {
+  check_open(L, 1);
+  check_bufsize(L, 2, fname);
+  opt_flags(L, 3);
+  lua_settop(L, 3);
+  return recv_k(L, LUA_OK, ctx);
+}
+
+static int sock_recv(lua_State *L) { return recv_start(L, "recv", 0); }
+static int sock_recvfrom(lua_State *L) { return recv_start(L, "recvfrom", 1); }
+
+/* ---- sending ---- */
+
+static int send_k(lua_State *L, int status, lua_KContext ctx) {
+  sock *s = resume_check(L, status);
+  size_t len;
+  const char *data = lua_tolstring(L, 2, &len);
+  int flags = (int)lua_tointeger(L, 3) | MSG_NOSIGNAL;
+  for (;;) {
+    ssize_t n = send(s->io.fd, data, len, flags);
+    if (n >= 0) {
+      lua_pushinteger(L, n);
+      return 1;
+    }
+    if (errno == EINTR) continue;
+    if (!would_block(errno) || s->timeout == 0 || (flags & MSG_DONTWAIT))
+      return ms_raise_errno(L, errno);
+    return wait_sock(L, s, UV_WRITABLE, 4, ctx, send_k);
+  }
+}
+
+static int sock_send(lua_State *L) {
+  check_open(L, 1);
+  size_t len;
+  check_data(L, 2, &len);
+  opt_flags(L, 3);
+  lua_settop(L, 3);
+  return send_k(L, LUA_OK, 0);
+}
+
+/* sendall: ctx is how much is already sent, so a wake-up resumes mid-way;
+ * the timeout bounds the whole call. */
+static int sendall_k(lua_State *L, int status, lua_KContext ctx) {
+  sock *s = resume_check(L, status);
+  size_t len;
+  const char *data = lua_tolstring(L, 2, &len);
+  int flags = (int)lua_tointeger(L, 3) | MSG_NOSIGNAL;
+  size_t off = (size_t)ctx;
+  while (off < len) {
+    ssize_t n = send(s->io.fd, data + off, len - off, flags);
+    if (n >= 0) {
+      off += (size_t)n;
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (!would_block(errno) || s->timeout == 0) return ms_raise_errno(L, errno);
+    return wait_sock(L, s, UV_WRITABLE, 4, (lua_KContext)off, sendall_k);
+  }
+  return 0;
+}
+
+static int sock_sendall(lua_State *L) {
+  check_open(L, 1);
+  size_t len;
+  check_data(L, 2, &len);
+  opt_flags(L, 3);
+  lua_settop(L, 3);
+  return sendall_k(L, LUA_OK, 0);
+}
+
+/* sendto(data, address) or sendto(data, flags, address), as in Python;
+ * normalised to (data, flags, address) before the first try. */
+static int sendto_k(lua_State *L, int status, lua_KContext ctx) {
+  sock *s = resume_check(L, status);
+  size_t len;
+  const char *data = lua_tolstring(L, 2, &len);
+  int flags = (int)lua_tointeger(L, 3) | MSG_NOSIGNAL;
+  struct sockaddr_storage ss;
+  socklen_t alen = ms_check_sockaddr(L, 4, s->family, &ss, "sendto");
+  for (;;) {
+    ssize_t n = sendto(s->io.fd, data, len, flags, (struct sockaddr *)&ss, alen);
+    if (n >= 0) {
+      lua_pushinteger(L, n);
+      return 1;
+    }
+    if (errno == EINTR) continue;
+    if (!would_block(errno) || s->timeout == 0 || (flags & MSG_DONTWAIT))
+      return ms_raise_errno(L, errno);
+    return wait_sock(L, s, UV_WRITABLE, 5, ctx, sendto_k);
+  }
+}
+
+static int sock_sendto(lua_State *L) {
+  sock *s = check_open(L, 1);
+  size_t len;
+  check_data_named(L, 2, &len, "sendto");
+  /* Check the address where the caller put it, so the error numbers it right. */
+  struct sockaddr_storage ss;
+  ms_check_sockaddr(L, lua_gettop(L) <= 3 ? 3 : 4, s->family, &ss, "sendto");
+  if (lua_gettop(L) <= 3) {
+    lua_settop(L, 3);
+    lua_pushinteger(L, 0);
+    lua_insert(L, 3);
+  } else {
+    if (!lua_isinteger(L, 3)) method_argerror(L, 3, "sendto", "flags must be an integer");
+    lua_settop(L, 4);
+  }
+  return sendto_k(L, LUA_OK, 0);
+}
+
+/* ---- recvmsg / sendmsg ---- */
+
+/* recvmsg(bufsize[, ancbufsize[, flags]]) -> data, ancdata, msg_flags, address */
+static int recvmsg_k(lua_State *L, int status, lua_KContext ctx) {
+  sock *s = resume_check(L, status);
+  size_t n = (size_t)lua_tointeger(L, 2);
+  size_t anc = (size_t)lua_tointeger(L, 3);
+  int flags = (int)lua_tointeger(L, 4);
+  char *buf = scratch(L, n + anc + 1);
+  struct sockaddr_storage ss;
+  struct iovec iov = {buf, n};
+  for (;;) {
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_name = &ss;
+    msg.msg_namelen = sizeof ss;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = anc ? buf + n : NULL;
+    msg.msg_controllen = anc;
+    ssize_t got = recvmsg(s->io.fd, &msg, flags | MSG_CMSG_CLOEXEC);
+    if (got >= 0) {
+      lua_pushlstring(L, buf, (size_t)got);
+      ms_push_list(L, 0);
+      int i = 0;
+      for (struct cmsghdr *c = anc ? CMSG_FIRSTHDR(&msg) : NULL; c; c = CMSG_NXTHDR(&msg, c)) {
+        ms_push_tuple(L, 3);
+        lua_pushinteger(L, c->cmsg_level);
+        lua_rawseti(L, -2, 1);
+        lua_pushinteger(L, c->cmsg_type);
+        lua_rawseti(L, -2, 2);
+        lua_pushlstring(L, (const char *)CMSG_DATA(c), c->cmsg_len - CMSG_LEN(0));
+        lua_rawseti(L, -2, 3);
+        lua_rawseti(L, -2, ++i);
+      }
+      /* MSG_CMSG_CLOEXEC is ours, not the caller's: do not echo it. */
+      lua_pushinteger(L, msg.msg_flags & ~MSG_CMSG_CLOEXEC);
+      ms_push_sockaddr(L, (struct sockaddr *)&ss, msg.msg_namelen);
+      return 4;
+    }
+    if (errno == EINTR) continue;
+    if (!would_block(errno) || s->timeout == 0 || (flags & MSG_DONTWAIT))
+      return ms_raise_errno(L, errno);
+    return wait_sock(L, s, UV_READABLE, 5, ctx, recvmsg_k);
+  }
+}
+
+static int sock_recvmsg(lua_State *L) {
+  check_open(L, 1);
+  check_bufsize(L, 2, "recvmsg");
+  lua_Integer anc = luaL_optinteger(L, 3, 0);
+  luaL_argcheck(L, anc >= 0 && anc <= INT_MAX, 3, "negative buffer size in recvmsg");
+  lua_settop(L, 3);
+  lua_pushinteger(L, anc);
+  lua_replace(L, 3);
+  lua_pushinteger(L, opt_flags(L, 4));
+  lua_replace(L, 4);
+  lua_settop(L, 4);
+  return recvmsg_k(L, LUA_OK, 0);
+}
+
+/* sendmsg(buffers[, ancdata[, flags[, address]]]); buffers is a string or a
+ * list of strings, ancdata a list of {level, type, data}. */
+static int sendmsg_k(lua_State *L, int status, lua_KContext ctx) {
+  sock *s = resume_check(L, status);
+  int nbuf = (int)lua_rawlen(L, 2);
+  int nanc = (int)lua_rawlen(L, 3);
+  int flags = (int)lua_tointeger(L, 4) | MSG_NOSIGNAL;
+  struct sockaddr_storage ss;
+  socklen_t alen = 0;
+  if (!lua_isnil(L, 5)) alen = ms_check_sockaddr(L, 5, s->family, &ss, "sendmsg");
+  struct iovec *iov = lua_newuserdatauv(L, sizeof *iov * (size_t)(nbuf ? nbuf : 1), 0);
+  for (int i = 0; i < nbuf; i++) {
+    lua_rawgeti(L, 2, i + 1);
+    iov[i].iov_base = (void *)lua_tolstring(L, -1, &iov[i].iov_len);
+    lua_pop(L, 1); /* the string stays alive in the table */
+  }
+  size_t space = 0;
+  for (int i = 0; i < nanc; i++) {
+    lua_rawgeti(L, 3, i + 1);
+    lua_rawgeti(L, -1, 3);
+    space += CMSG_SPACE(lua_rawlen(L, -1));
+    lua_pop(L, 2);
+  }
+  char *control = space ? lua_newuserdatauv(L, space, 0) : NULL;
+  if (control) memset(control, 0, space);
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_name = alen ? &ss : NULL;
+  msg.msg_namelen = alen;
+  msg.msg_iov = iov;
+  msg.msg_iovlen = (size_t)nbuf;
+  msg.msg_control = control;
+  msg.msg_controllen = space;
+  struct cmsghdr *c = space ? CMSG_FIRSTHDR(&msg) : NULL;
+  for (int i = 0; i < nanc && c; i++, c = CMSG_NXTHDR(&msg, c)) {
+    lua_rawgeti(L, 3, i + 1);
+    lua_rawgeti(L, -1, 1);
+    lua_rawgeti(L, -2, 2);
+    lua_rawgeti(L, -3, 3);
+    size_t dlen;
+    const char *d = lua_tolstring(L, -1, &dlen);
+    c->cmsg_level = (int)lua_tointeger(L, -3);
+    c->cmsg_type = (int)lua_tointeger(L, -2);
+    c->cmsg_len = CMSG_LEN(dlen);
+    memcpy(CMSG_DATA(c), d, dlen);
+    lua_pop(L, 4);
+  }
+  for (;;) {
+    ssize_t n = sendmsg(s->io.fd, &msg, flags);
+    if (n >= 0) {
+      lua_pushinteger(L, n);
+      return 1;
+    }
+    if (errno == EINTR) continue;
+    if (!would_block(errno) || s->timeout == 0 || (flags & MSG_DONTWAIT))
+      return ms_raise_errno(L, errno);
+    lua_settop(L, 5);
+    return wait_sock(L, s, UV_WRITABLE, 6, ctx, sendmsg_k);
+  }
+}
+
+/* Normalises the arguments to (buffers list, ancdata list, flags, address)
+ * and checks every element once, so the continuation can trust them. */
+static int sock_sendmsg(lua_State *L) {
+  check_open(L, 1);
+  lua_settop(L, 5);
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    lua_createtable(L, 1, 0);
+    lua_pushvalue(L, 2);
+    lua_rawseti(L, -2, 1);
+    lua_replace(L, 2);
+  }
+  if (!lua_istable(L, 2)) method_argerror(L, 2, "sendmsg", "buffers must be a string or a list of strings");
+  for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, 2); i <= n; i++) {
+    if (lua_rawgeti(L, 2, i) != LUA_TSTRING)
+      method_argerror(L, 2, "sendmsg", lua_pushfstring(L, "buffers[%d] must be a string", (int)i));
+    lua_pop(L, 1);
+  }
+  if (lua_isnil(L, 3)) {
+    lua_newtable(L);
+    lua_replace(L, 3);
+  }
+  if (!lua_istable(L, 3)) method_argerror(L, 3, "sendmsg", "ancdata must be a list of {level, type, data}");
+  for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, 3); i <= n; i++) {
+    int ok = lua_rawgeti(L, 3, i) == LUA_TTABLE;
+    ok = ok && lua_rawgeti(L, -1, 1) == LUA_TNUMBER && lua_isinteger(L, -1);
+    ok = ok && lua_rawgeti(L, -2, 2) == LUA_TNUMBER && lua_isinteger(L, -1);
+    ok = ok && lua_rawgeti(L, -3, 3) == LUA_TSTRING;
+    if (!ok) method_argerror(L, 3, "sendmsg", lua_pushfstring(L, "ancdata[%d] must be {level, type, data}", (int)i));
+    lua_pop(L, 4);
+  }
+  if (!lua_isnil(L, 4) && !lua_isinteger(L, 4)) method_argerror(L, 4, "sendmsg", "flags must be an integer");
+  lua_pushinteger(L, lua_tointeger(L, 4));
+  lua_replace(L, 4);
+  return sendmsg_k(L, LUA_OK, 0);
+}
+
+/* ---- sendfile ---- */
+
+/* sendfile(file[, offset[, count]]): file is a Lua io file or an fd. Like
+ * Python, offset defaults to 0, and the file's position ends after the last
+ * byte sent. */
+static int sendfile_k(lua_State *L, int status, lua_KContext ctx) {
+  sock *s = resume_check(L, status);
+  luaL_Stream *f = luaL_testudata(L, 2, LUA_FILEHANDLE);
+  int in = f ? fileno(f->f) : (int)lua_tointeger(L, 2);
+  off_t offset = (off_t)lua_tointeger(L, 3);
+  lua_Integer count = lua_tointeger(L, 4); /* -1: to the end of the file */
+  size_t sent = (size_t)ctx;
+  for (;;) {
+    size_t want = 1 << 30;
+    if (count >= 0) {
+      if ((lua_Integer)sent >= count) break;
+      if ((size_t)(count - (lua_Integer)sent) < want) want = (size_t)(count - (lua_Integer)sent);
+    }
+    off_t pos = offset + (off_t)sent;
+    ssize_t n = sendfile(s->io.fd, in, &pos, want);
+    if (n > 0) {
+      sent += (size_t)n;
+      continue;
+    }
+    if (n == 0) break;
+    if (errno == EINTR) continue;
+    if (!would_block(errno)) {
+      int e = errno;
+      if (f) fseeko(f->f, offset + (off_t)sent, SEEK_SET);
+      return ms_raise_errno(L, e);
+    }
+    return wait_sock(L, s, UV_WRITABLE, 5, (lua_KContext)sent, sendfile_k);
+  }
+  if (f) fseeko(f->f, offset + (off_t)sent, SEEK_SET);
+  lua_pushinteger(L, (lua_Integer)sent);
+  return 1;
+}
+
+static int sock_sendfile(lua_State *L) {
+  sock *s = check_open(L, 1);
+  luaL_Stream *f = luaL_testudata(L, 2, LUA_FILEHANDLE);
+  if (f) {
+    if (!f->closef) luaL_argerror(L, 2, "attempt to use a closed file");
+    fflush(f->f);
+  } else if (!lua_isinteger(L, 2)) {
+    luaL_typeerror(L, 2, "file or file descriptor");
+  }
+  lua_Integer offset = luaL_optinteger(L, 3, 0);
+  luaL_argcheck(L, offset >= 0, 3, "offset must be non-negative");
+  lua_Integer count = lua_isnoneornil(L, 4) ? -1 : luaL_checkinteger(L, 4);
+  if (count == 0 && !lua_isnoneornil(L, 4)) count = -1; /* Python: 0 means to EOF */
+  luaL_argcheck(L, count >= -1, 4, "count must be a positive integer");
+  if (s->type != SOCK_STREAM) luaL_error(L, "only SOCK_STREAM type sockets are supported");
+  if (s->timeout == 0) luaL_error(L, "non-blocking sockets are not supported");
+  lua_settop(L, 2);
+  lua_pushinteger(L, offset);
+  lua_pushinteger(L, count);
+  return sendfile_k(L, LUA_OK, 0);
+}
+
+/* ---- the rest ---- */
+
+static int sock_shutdown(lua_State *L) {
+  sock *s = check_open(L, 1);
+  lua_Integer how = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, how >= INT_MIN && how <= INT_MAX, 2, "how out of range");
+  if (shutdown(s->io.fd, (int)how) < 0) return ms_raise_errno(L, errno);
+  return 0;
+}
+
+static int sock_dup(lua_State *L) {
+  sock *s = check_open(L, 1);
+  int fd = fcntl(s->io.fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return ms_raise_errno(L, errno);
+  sock *d = new_sock(L);
+  ms_io_init(&d->io, ms_loop(L), fd);
+  d->family = s->family;
+  d->type = s->type;
+  d->proto = s->proto;
+  d->timeout = s->timeout;
+  return 1;
+}
+
+static int name_of(lua_State *L, int peer) {
+  sock *s = check_open(L, 1);
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  memset(&ss, 0, sizeof ss);
+  int rc = peer ? getpeername(s->io.fd, (struct sockaddr *)&ss, &len)
+                : getsockname(s->io.fd, (struct sockaddr *)&ss, &len);
+  if (rc < 0) return ms_raise_errno(L, errno);
+  if (len == 0 && s->family == AF_UNIX) {
+    lua_pushliteral(L, "");
+    return 1;
+  }
+  ms_push_sockaddr(L, (struct sockaddr *)&ss, len);
+  return 1;
+}
+
+static int sock_getsockname(lua_State *L) { return name_of(L, 0); }
+static int sock_getpeername(lua_State *L) { return name_of(L, 1); }
+
+static int check_int_arg(lua_State *L, int idx) {
+  lua_Integer v = luaL_checkinteger(L, idx);
+  luaL_argcheck(L, v >= INT_MIN && v <= INT_MAX, idx, "value out of range");
+  return (int)v;
+}
+
+/* getsockopt(level, opt[, buflen]): an integer, or the raw bytes. */
+static int sock_getsockopt(lua_State *L) {
+  sock *s = check_open(L, 1);
+  int level = check_int_arg(L, 2), opt = check_int_arg(L, 3);
+  if (lua_isnoneornil(L, 4)) {
+    int v = 0;
+    socklen_t len = sizeof v;
+    if (getsockopt(s->io.fd, level, opt, &v, &len) < 0) return ms_raise_errno(L, errno);
+    lua_pushinteger(L, v);
+    return 1;
+  }
+  lua_Integer buflen = luaL_checkinteger(L, 4);
+  if (buflen <= 0 || buflen > 1024) return ms_raise(L, "OSError", 0, "getsockopt buflen out of range");
+  char buf[1024];
+  socklen_t len = (socklen_t)buflen;
+  if (getsockopt(s->io.fd, level, opt, buf, &len) < 0) return ms_raise_errno(L, errno);
+  lua_pushlstring(L, buf, len);
+  return 1;
+}
+
+/* setsockopt(level, opt, value): an integer (or boolean), or raw bytes. */
+static int sock_setsockopt(lua_State *L) {
+  sock *s = check_open(L, 1);
+  int level = check_int_arg(L, 2), opt = check_int_arg(L, 3);
+  int rc;
+  if (lua_type(L, 4) == LUA_TSTRING) {
+    size_t len;
+    const char *v = lua_tolstring(L, 4, &len);
+    rc = setsockopt(s->io.fd, level, opt, v, (socklen_t)len);
+  } else {
+    int v = lua_isboolean(L, 4) ? lua_toboolean(L, 4) : check_int_arg(L, 4);
+    rc = setsockopt(s->io.fd, level, opt, &v, sizeof v);
+  }
+  if (rc < 0) return ms_raise_errno(L, errno);
+  return 0;
+}
+
+static int sock_settimeout(lua_State *L) {
+  sock *s = to_sock(L, 1);
+  s->timeout = check_timeout(L, 2);
+  return 0;
+}
+
+static void push_timeout(lua_State *L, double t) {
+  if (t < 0)
+    lua_pushnil(L);
+  else
+    lua_pushnumber(L, t);
+}
+
+static int sock_gettimeout(lua_State *L) {
+  push_timeout(L, to_sock(L, 1)->timeout);
+  return 1;
+}
+
+static int sock_setblocking(lua_State *L) {
+  sock *s = check_open(L, 1);
+  luaL_checkany(L, 2);
+  s->timeout = lua_toboolean(L, 2) ? -1 : 0;
+  return 0;
+}
+
+static int sock_getblocking(lua_State *L) {
+  lua_pushboolean(L, check_open(L, 1)->timeout != 0);
+  return 1;
+}
+
+/* Methods first (a table lookup), then Python's read-only attributes. */
+static int sock_index(lua_State *L) {
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(3)) != LUA_TNIL) return 1;
+  sock *s = to_sock(L, 1);
+  const char *k = lua_tostring(L, 2);
+  if (!k) return 1;
+  if (strcmp(k, "family") == 0)
+    lua_pushinteger(L, s->family);
+  else if (strcmp(k, "type") == 0)
+    lua_pushinteger(L, s->type);
+  else if (strcmp(k, "proto") == 0)
+    lua_pushinteger(L, s->proto);
+  else if (strcmp(k, "timeout") == 0)
+    push_timeout(L, s->timeout);
+  else
+    lua_pushnil(L);
+  return 1;
+}
+
+/* ---- module functions ---- */
+
+static int mod_socketpair(lua_State *L) {
+  lua_Integer family = luaL_optinteger(L, 1, AF_UNIX);
+  lua_Integer type = luaL_optinteger(L, 2, SOCK_STREAM);
+  lua_Integer proto = luaL_optinteger(L, 3, 0);
+  luaL_argcheck(L, family >= 0 && family <= INT_MAX, 1, "family out of range");
+  luaL_argcheck(L, type >= 0 && type <= INT_MAX, 2, "type out of range");
+  luaL_argcheck(L, proto >= 0 && proto <= INT_MAX, 3, "proto out of range");
+  sock *a = new_sock(L);
+  sock *b = new_sock(L);
+  int fds[2];
+  if (socketpair((int)family, (int)type | SOCK_CLOEXEC | SOCK_NONBLOCK, (int)proto, fds) < 0)
+    return ms_raise_errno(L, errno);
+  sock *both[2] = {a, b};
+  for (int i = 0; i < 2; i++) {
+    ms_io_init(&both[i]->io, ms_loop(L), fds[i]);
+    both[i]->family = (int)family;
+    both[i]->type = (int)type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    both[i]->proto = (int)proto;
+    both[i]->timeout = ((int)type & SOCK_NONBLOCK) ? 0 : state(L)->default_timeout;
+  }
+  return 2;
+}
+
+static int mod_close(lua_State *L) {
+  lua_Integer fd = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, fd >= 0 && fd <= INT_MAX, 1, "file descriptor out of range");
+  if (close((int)fd) < 0 && errno != ECONNRESET) return ms_raise_errno(L, errno);
+  return 0;
+}
+
+static int mod_getdefaulttimeout(lua_State *L) {
+  push_timeout(L, state(L)->default_timeout);
+  return 1;
+}
+
+static int mod_setdefaulttimeout(lua_State *L) {
+  state(L)->default_timeout = check_timeout(L, 1);
+  return 0;
+}
+
+static int mod_issocket(lua_State *L) {
+  lua_pushboolean(L, luaL_testudata(L, 1, SOCKET_META) != NULL);
+  return 1;
+}
+
+/* For fromfd: a close-on-exec duplicate the new socket object can own. */
+static int mod_dupfd(lua_State *L) {
+  lua_Integer fd = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, fd >= 0 && fd <= INT_MAX, 1, "file descriptor out of range");
+  int d = fcntl((int)fd, F_DUPFD_CLOEXEC, 0);
+  if (d < 0) return ms_raise_errno(L, errno);
+  lua_pushinteger(L, d);
+  return 1;
+}
+
+static lua_Integer check_cmsg_len(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, n >= 0 && n <= INT_MAX - 64, 1, "CMSG_LEN() argument out of range");
+  return n;
+}
+
+static int mod_cmsg_len(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)CMSG_LEN((size_t)check_cmsg_len(L)));
+  return 1;
+}
+
+static int mod_cmsg_space(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)CMSG_SPACE((size_t)check_cmsg_len(L)));
+  return 1;
+}
+
+static int state_gc(lua_State *L) {
+  sock_state *st = lua_touserdata(L, 1);
+  free(st->scratch);
+  st->scratch = NULL;
+  return 0;
+}
+
+int ms_open_socket(lua_State *L) {
+  static const luaL_Reg methods[] = {
+      {"accept", sock_accept},         {"bind", sock_bind},
+      {"listen", sock_listen},         {"connect", sock_connect},
+      {"connect_ex", sock_connect_ex}, {"recv", sock_recv},
+      {"recvfrom", sock_recvfrom},     {"recvmsg", sock_recvmsg},
+      {"send", sock_send},             {"sendall", sock_sendall},
+      {"sendto", sock_sendto},         {"sendmsg", sock_sendmsg},
+      {"sendfile", sock_sendfile},     {"shutdown", sock_shutdown},
+      {"close", sock_close},           {"detach", sock_detach},
+      {"dup", sock_dup},               {"fileno", sock_fileno},
+      {"getpeername", sock_getpeername}, {"getsockname", sock_getsockname},
+      {"getsockopt", sock_getsockopt}, {"setsockopt", sock_setsockopt},
+      {"settimeout", sock_settimeout}, {"gettimeout", sock_gettimeout},
+      {"setblocking", sock_setblocking}, {"getblocking", sock_getblocking},
+      {NULL, NULL}};
+  static const luaL_Reg funcs[] = {
+      {"socket", sock_new},
+      {"socketpair", mod_socketpair},
+      {"close", mod_close},
+      {"getdefaulttimeout", mod_getdefaulttimeout},
+      {"setdefaulttimeout", mod_setdefaulttimeout},
+      {"issocket", mod_issocket},
+      {"_dupfd", mod_dupfd},
+      {"CMSG_LEN", mod_cmsg_len},
+      {"CMSG_SPACE", mod_cmsg_space},
+      {NULL, NULL}};
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "moonsock.repr"); /* the tuple and list metatables */
+  lua_call(L, 1, 0);
+
+  lua_newtable(L);
+  int mod = lua_gettop(L);
+  sock_state *st = lua_newuserdatauv(L, sizeof *st, 0);
+  int st_idx = lua_gettop(L);
+  st->default_timeout = -1;
+  st->scratch = NULL;
+  st->scratch_size = 0;
+  lua_newtable(L);
+  lua_pushcfunction(L, state_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, st_idx);
+  luaL_newmetatable(L, SOCKET_META);
+  int mt = lua_gettop(L);
+  lua_newtable(L);
+  int methods_idx = lua_gettop(L);
+
+/* Every C function here shares (state, metatable, methods) as upvalues. */
+#define PUSH_UPVALUES()            \
+  (lua_pushvalue(L, st_idx), lua_pushvalue(L, mt), lua_pushvalue(L, methods_idx))
+  lua_pushvalue(L, methods_idx);
+  PUSH_UPVALUES();
+  luaL_setfuncs(L, methods, 3);
+  lua_pop(L, 1);
+  lua_pushvalue(L, mod);
+  PUSH_UPVALUES();
+  luaL_setfuncs(L, funcs, 3);
+  lua_pop(L, 1);
+  PUSH_UPVALUES();
+  lua_pushcclosure(L, sock_index, 3);
+  lua_setfield(L, mt, "__index");
+  PUSH_UPVALUES();
+  lua_pushcclosure(L, sock_gc, 3);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, mt, "__gc");
+  lua_setfield(L, mt, "__close");
+#undef PUSH_UPVALUES
+  lua_pushliteral(L, "socket");
+  lua_setfield(L, mt, "__name");
+  lua_pushvalue(L, methods_idx);
+  lua_setfield(L, mod, "methods");
+  lua_pushvalue(L, mt);
+  lua_setfield(L, mod, "metatable");
+  lua_settop(L, mod);
+  ms_socket_constants(L);
+  ms_open_resolver(L);
+  return 1;
+}
