@@ -314,6 +314,49 @@ describe("UNIX sockets", function()
   end)
 end)
 
+describe("other types and special hosts", function()
+  it("keeps message boundaries on SOCK_SEQPACKET", function()
+    local a, b = socket.socketpair(AF_UNIX, socket.SOCK_SEQPACKET)
+    assert.are.equal(socket.SOCK_SEQPACKET, a.type)
+    a:send("first")
+    a:send("second")
+    assert.are.equal("first", b:recv(100))
+    assert.are.equal("second", b:recv(100))
+    a:close(); b:close()
+  end)
+
+  it("opens SOCK_RAW where the kernel allows it, and says why not where it does not", function()
+    local ok, s = pcall(socket.socket, AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    local py = h.python([[
+import socket
+try:
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP); print("ok", s.type, s.proto)
+except OSError as e: print("err", e.errno)]])
+    if ok then
+      assert.are.equal(py, string.format("ok %d %d\n", s.type, s.proto))
+      s:close()
+    else
+      assert.are.equal(py, "err " .. s.errno .. "\n")
+    end
+  end)
+
+  it("binds '' to INADDR_ANY and sends to '<broadcast>' as Python does", function()
+    local u = socket.socket(AF_INET, SOCK_DGRAM)
+    u:bind({"", 0})
+    assert.are.equal("0.0.0.0", u:getsockname()[1])
+    u:setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+    local py = h.python([[
+import socket
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('', 0))
+u.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+try: print(u.sendto(b'x', ('<broadcast>', 9)))
+except OSError as e: print('err', e.errno)]])
+    local ok, n = pcall(u.sendto, u, "x", {"<broadcast>", 9})
+    assert.are.equal(py, ok and (n .. "\n") or ("err " .. n.errno .. "\n"))
+    u:close()
+  end)
+end)
+
 describe("timeouts", function()
   it("None blocks, 0 raises BlockingIOError at once, a number raises timeout after that long", function()
     local a, b = socket.socketpair()
