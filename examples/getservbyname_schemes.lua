@@ -1,0 +1,40 @@
+-- getservbyname_schemes.lua
+-- Source: ../shared/seeds/002_0236391d9d2b22b5.txt ("python标准库之【socket】", PyMOTW
+--   translation), section "11.1.1.2 查×××信息", socket.getservbyname; and the same program in
+--   ../shared/seeds/004_7274023ea630b289.txt ("Python's Standard Library :Networking"),
+--   section "Finding Service Information" (first program).
+-- Shows: socket.getservbyname(scheme) -> the standard port of each URL's
+--   scheme, printed right-aligned ('%6s : %s' / '{:>6} : {}').
+-- Usage: bin/moonsock examples/getservbyname_schemes.lua [url ...]
+--   Defaults to the tutorials' URLs: nothing is resolved, only the scheme is
+--   looked up in the services database.
+-- moonsock's urllib.parse comes later: url_scheme below stands in for
+-- urllib.parse.urlparse(url).scheme.
+local socket = require "socket"
+
+-- urlparse(url).scheme: the text before the first ":" when it is a valid
+-- scheme (a letter, then letters, digits, "+", "-" or "."), lower-cased;
+-- "" when the URL has no scheme.
+local function url_scheme(url)
+  local scheme = url:match("^(%a[%w+.-]*):")
+  return scheme and scheme:lower() or ""
+end
+
+local URLS = {
+  "http://www.python.org",
+  "https://www.mybank.com",
+  "ftp://prep.ai.mit.edu",
+  "gopher://gopher.micro.umn.edu",
+  "smtp://mail.example.com",
+  "imap://mail.example.com",
+  "imaps://mail.example.com",
+  "pop3://pop.example.com",
+  "pop3s://pop.example.com",
+}
+if #arg > 0 then URLS = arg end
+
+for _, url in ipairs(URLS) do
+  local scheme = url_scheme(url)
+  local port = socket.getservbyname(scheme)
+  print(string.format("%6s : %s", scheme, port))
+end

@@ -1,0 +1,16 @@
+# Python 3 reference for examples/gethostbyname_ex_errors.lua (used only by spec/examples_spec.lua).
+# Source: 002_0236391d9d2b22b5.txt, section "11.1.1.1 查找主机" (socket.gethostbyname_ex).
+import socket
+import sys
+
+hosts = sys.argv[1:] or ['localhost', socket.gethostname(), '127.0.0.1', '::1',
+                         'nosuchname.invalid']
+for host in hosts:
+    print(host)
+    try:
+        hostname, aliases, addresses = socket.gethostbyname_ex(host)
+        print(' Hostname:', hostname)
+        print(' Aliases :', aliases)
+        print(' Addresses:', addresses)
+    except socket.error as msg:
+        print('ERROR:', msg)

@@ -1,0 +1,18 @@
+# Python 3 reference for examples/socket_repr_server.lua (used only by spec/examples_spec.lua).
+# Source: 003_deff83d1aeb1e326.txt, "socket通信 > 4.accept()" 示例.
+import socket
+import sys
+
+port = int(sys.argv[1]) if len(sys.argv) > 1 else 9080
+host = sys.argv[2] if len(sys.argv) > 2 else '127.0.0.1'
+
+sk = socket.socket()
+address = (host, port)
+sk.bind(address)
+sk.listen(5)
+conn, addr = sk.accept()
+print(sk)
+print(conn)
+print(addr)
+conn.close()
+sk.close()
