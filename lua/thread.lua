@@ -4,8 +4,11 @@ local task = require "task"
 
 local thread = {}
 
+-- Unlike Python's _thread, the process waits for these tasks (as for
+-- threading.Thread): the tutorials' servers rely on clients being served.
 function thread.start_new_thread(fn, args, kwargs)
-  if type(fn) ~= "function" then
+  local mt = getmetatable(fn)
+  if type(fn) ~= "function" and not (type(mt) == "table" and mt.__call) then
     error("bad argument #1 to 'start_new_thread' (first arg must be callable)", 2)
   end
   if type(args) ~= "table" then
@@ -20,6 +23,6 @@ end
 
 thread.allocate_lock = function() return task.Lock() end
 thread.get_ident = function() return task.current() end
-thread.error = require("moonsock.errors").Exception
+thread.error = require("moonsock.errors").RuntimeError
 
 return thread

@@ -37,6 +37,8 @@ static void stop_timer(ms_task *t) {
   if (t->timer) uv_timer_stop(t->timer);
 }
 
+static void forget_work(ms_task *t);
+
 /* Detaches a task from whatever it waited on; the first wake wins. */
 void ms_task_wake(ms_task *t, int reason) {
   if (t->state != MS_T_PARKED) return;
@@ -47,7 +49,7 @@ void ms_task_wake(ms_task *t, int reason) {
     ms_io_unwait(t->io, &t->waiter);
     t->io = NULL;
   }
-  if (t->work) t->work = NULL; /* the request lives on; nobody waits for it */
+  if (t->work) forget_work(t); /* the request lives on; nobody waits for it */
   if (t->co)
     enqueue(t->rt, t);
   else
@@ -204,7 +206,8 @@ int ms_check_wake(lua_State *L) {
     case MS_WAKE_CANCEL: return ms_raise(L, "Cancelled", 0, "");
     case MS_WAKE_INTERRUPT: return ms_raise(L, "KeyboardInterrupt", 0, "");
     case MS_WAKE_DEADLOCK:
-      return luaL_error(L, "deadlock: the task waits for something no other task can do");
+      return ms_raise(L, "RuntimeError", 0,
+                      "deadlock: the task waits for something no other task can do");
     default: return 0;
   }
 }
@@ -329,6 +332,13 @@ struct ms_workreq {
 };
 
 static const char work_meta[] = "moonsock.work";
+
+/* Both links go: a request that finishes later must not wake the task out of
+ * whatever it waits for by then. */
+static void forget_work(ms_task *t) {
+  t->work->task = NULL;
+  t->work = NULL;
+}
 
 static void work_free(ms_workreq *w) {
   if (w->destroy) w->destroy(w->data);

@@ -54,6 +54,8 @@ define("BaseException")
 define("KeyboardInterrupt", M.BaseException)
 define("Cancelled", M.BaseException)
 define("Exception", M.BaseException)
+define("RuntimeError", M.Exception)
+define("ValueError", M.Exception)
 define("OSError", M.Exception)
 for _, name in ipairs {"BlockingIOError", "ChildProcessError", "ConnectionError",
                        "FileExistsError", "FileNotFoundError", "InterruptedError",
@@ -66,6 +68,8 @@ for _, name in ipairs {"BrokenPipeError", "ConnectionAbortedError", "ConnectionR
   define(name, M.ConnectionError)
 end
 M.timeout = M.TimeoutError
+-- For other modules' exception classes (queue.Empty...): define(name, base).
+M.define = define
 M.error = M.OSError
 
 -- The errno to subclass map of CPython's Objects/exceptions.c.
