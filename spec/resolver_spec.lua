@@ -258,7 +258,8 @@ describe("resolver (differential against CPython)", function()
     check(case("gethostbyname_ex", "a..b"))
     check(case("gethostbyname_ex", {}, O {text = false}))
 
-    local c = case("gethostbyname_ex", "localhost", O {multi = true, py = "repr(socket.gethostbyname_ex('localhost')[1:])"})
+    local c = case("gethostbyname_ex", "localhost",
+      O {multi = true, py = "repr(socket.gethostbyname_ex('localhost')[1:])"})
     it("returns lists that print like Python's", function()
       local want = py_of(c)
       local _, aliases, addrs = socket.gethostbyname_ex("localhost")
@@ -326,7 +327,8 @@ describe("resolver (differential against CPython)", function()
       assert.equal(py_of(c6).value, tostring(r6[1][5]))
     end)
 
-    local cn = case("getaddrinfo", "localhost", 80, O {py = "socket.getnameinfo(socket.getaddrinfo('localhost', 80)[0][4], 0)"})
+    local cn = case("getaddrinfo", "localhost", 80,
+      O {py = "socket.getnameinfo(socket.getaddrinfo('localhost', 80)[0][4], 0)"})
     it("returns sockaddrs that getnameinfo takes back", function()
       local r = socket.getaddrinfo("localhost", 80)
       assert.same(py_of(cn).value, {socket.getnameinfo(r[1][5], 0)})
