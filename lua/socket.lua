@@ -30,7 +30,7 @@ socket.ConnectionAbortedError = errors.ConnectionAbortedError
 socket.BrokenPipeError = errors.BrokenPipeError
 socket.InterruptedError = errors.InterruptedError
 
-local AF_INET, AF_INET6, AF_UNIX = socket.AF_INET, socket.AF_INET6, socket.AF_UNIX
+local AF_INET, AF_INET6 = socket.AF_INET, socket.AF_INET6
 local getaddrinfo = socket.getaddrinfo
 
 -- The numeric hosts the C parser takes as they are; CPython resolves any
