@@ -143,6 +143,43 @@ print("main done")
     assert.are.equal("main done\nlate\n", out)
   end)
 
+  it("prints the main task's uncaught error at once, as Python does, then waits for the others", function()
+    local out, err, code = h.moonsock_script([[
+local task = require "task"
+task.spawn(function() task.sleep(0.1) io.stderr:write("late\n") end)
+error("boom")
+]])
+    assert.are.equal("", out)
+    assert.are.equal(1, code)
+    assert.matches("boom.*stack traceback:.*late\n$", err)
+  end)
+
+  it("interrupts code outside any task (-e) on SIGINT, with status 130", function()
+    local dir = h.tempdir()
+    local marker = dir .. "/started"
+    os.execute(string.format("(%s -e %s 2>%s/err; echo $? > %s/status) &", q(h.moonsock),
+      q("io.open('" .. marker .. "', 'w'):close() require('task').sleep(30)"), q(dir), q(dir)))
+    for _ = 1, 250 do
+      if io.open(marker) then break end
+      task.sleep(0.02)
+    end
+    task.sleep(0.1)
+    os.execute("pkill -INT -f " .. q(marker))
+    local code
+    for _ = 1, 250 do
+      local f = io.open(dir .. "/status")
+      if f then code = f:read("n") f:close() end
+      if code then break end
+      task.sleep(0.02)
+    end
+    local ef = io.open(dir .. "/err")
+    local err = ef and ef:read("a") or ""
+    if ef then ef:close() end
+    os.execute("rm -rf " .. q(dir))
+    assert.are.equal(130, code)
+    assert.matches("KeyboardInterrupt", err)
+  end)
+
   it("ends on os.exit with its status", function()
     local out, _, code = h.moonsock_script([[
 local task = require "task"

@@ -50,8 +50,14 @@ static void print_version(void) {
   fflush(stdout);
 }
 
-/* Errors are described Python-style (class: text), then traced back. */
+/* Errors are described Python-style (class: text), then traced back. An
+ * uncaught KeyboardInterrupt outside any task makes the exit status 130. */
 static int msghandler(lua_State *L) {
+  if (luaL_getmetafield(L, 1, "__name") != LUA_TNIL) {
+    if (lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "KeyboardInterrupt") == 0)
+      ms_rt(L)->main_interrupted = 1;
+    lua_pop(L, 1);
+  }
   lua_getfield(L, LUA_REGISTRYINDEX, "moonsock.describe");
   if (lua_isfunction(L, -1)) {
     lua_pushvalue(L, 1);
@@ -62,6 +68,12 @@ static int msghandler(lua_State *L) {
   }
   luaL_traceback(L, L, lua_tostring(L, -1), 1);
   return 1;
+}
+
+static void print_main_error(ms_runtime *rt, const char *msg) {
+  (void)rt;
+  print_message(msg);
+  fflush(stderr);
 }
 
 static int report(lua_State *L, int status) {
@@ -217,13 +229,7 @@ static int runscript(lua_State *L, ms_runtime *rt, char **argv, int script) {
   lua_remove(L, -n - 1);
   ms_spawn_main(L, n);
   ms_sched_run(rt);
-  if (rt->main_status != LUA_OK) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, rt->main_error_ref);
-    print_message(lua_tostring(L, -1));
-    lua_pop(L, 1);
-    return 0;
-  }
-  return 1;
+  return rt->main_status == LUA_OK;
 }
 
 /* Reads stdin line by line as lua.c does when it is not a terminal or for
@@ -311,6 +317,7 @@ static int pmain(lua_State *L) {
   }
   luaL_openlibs(L);
   ms_runtime *rt = ms_runtime_open(L, NULL);
+  rt->main_error = print_main_error;
   ms_sched_install_sigint(rt);
   createargtable(L, argv, argc, script);
   lua_gc(L, LUA_GCRESTART);
@@ -328,11 +335,7 @@ static int pmain(lua_State *L) {
       if (status == LUA_OK) {
         ms_spawn_main(L, 0);
         ms_sched_run(rt);
-        if (rt->main_status != LUA_OK) {
-          lua_rawgeti(L, LUA_REGISTRYINDEX, rt->main_error_ref);
-          print_message(lua_tostring(L, -1));
-          ok = 0;
-        }
+        ok = rt->main_status == LUA_OK;
       } else {
         report(L, status);
         ok = 0;

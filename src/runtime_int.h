@@ -46,6 +46,9 @@ struct ms_runtime {
   int outside_ref;
   int main_status;    /* LUA_OK, or the error status the main task ended with */
   int main_error_ref; /* registry ref of the main task's error message */
+  /* Called with that message as soon as the main task fails (Python prints
+   * the main thread's error at once, before other threads end). */
+  void (*main_error)(ms_runtime *rt, const char *msg);
   int interrupted;    /* the process is ending on SIGINT */
   int main_interrupted; /* the main task died of an uncaught KeyboardInterrupt */
   volatile sig_atomic_t interrupt; /* a SIGINT not yet delivered */

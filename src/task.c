@@ -78,6 +78,7 @@ static void report_error(ms_runtime *rt, ms_task *t) {
   luaL_traceback(L, co, lua_tostring(L, -1), 0);
   lua_remove(L, -2);
   if (t == rt->main) {
+    if (rt->main_error) rt->main_error(rt, lua_tostring(L, -1));
     rt->main_error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   } else {
     lua_writestringerror("moonsock: uncaught error in task: %s\n", lua_tostring(L, -1));
@@ -218,12 +219,20 @@ static void on_io_ready(ms_waiter *w, int status) {
   ms_task_wake(t, status == MS_IO_CLOSED ? MS_WAKE_CLOSED : MS_WAKE_READY);
 }
 
+/* SIGINT goes to the main task while it lives, else to code running outside
+ * any task (-e, the REPL, a C host); with neither, the process ends. */
+static int main_alive(ms_runtime *rt) { return rt->main && rt->main->state != MS_T_DONE; }
+
 /* Raises what is pending for the task before it may park: a cancel, a
  * SIGINT for the main task, or a context that cannot yield. */
 static void check_can_park(lua_State *L, ms_runtime *rt, ms_task *t) {
   if (!t) {
     if (rt->running)
       luaL_error(L, "cannot block here: called from a loop callback outside any task");
+    if (rt->interrupt && !main_alive(rt)) {
+      rt->interrupt = 0;
+      ms_raise(L, "KeyboardInterrupt", 0, "");
+    }
     return;
   }
   if (t->cancel) {
@@ -662,7 +671,8 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   lua_sethook(L, NULL, 0, 0);
   ms_runtime *rt = ms_rt(L);
-  if (rt->interrupt && rt->current == rt->main) {
+  int target = main_alive(rt) ? rt->current == rt->main : rt->current == NULL;
+  if (rt->interrupt && target) {
     rt->interrupt = 0;
     ms_raise(L, "KeyboardInterrupt", 0, "");
   }
@@ -675,8 +685,11 @@ static void on_sigint_signal(int sig) {
   ms_runtime *rt = sigint_rt;
   if (!rt) return;
   rt->interrupt = 1;
-  if (rt->main && rt->current == rt->main)
-    lua_sethook(rt->main->co, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+  const int mask = LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT;
+  if (main_alive(rt) && rt->current == rt->main)
+    lua_sethook(rt->main->co, interrupt_hook, mask, 1);
+  else if (!main_alive(rt) && !rt->current)
+    lua_sethook(rt->L, interrupt_hook, mask, 1); /* code outside any task */
   uv_async_send(&rt->sigint_async);
 }
 
@@ -684,13 +697,18 @@ static void on_sigint_async(uv_async_t *h) {
   ms_runtime *rt = h->data;
   if (!rt->interrupt) return;
   ms_task *m = rt->main;
-  if (!m || m->state == MS_T_DONE) {
+  if (main_alive(rt)) {
+    if (m->state == MS_T_PARKED) {
+      rt->interrupt = 0;
+      ms_task_wake(m, MS_WAKE_INTERRUPT);
+    } /* else its hook or its next blocking call raises */
+  } else if (rt->outside && rt->outside->state == MS_T_PARKED) {
+    rt->interrupt = 0;
+    ms_task_wake(rt->outside, MS_WAKE_INTERRUPT);
+  } else {
     rt->interrupt = 0;
     rt->interrupted = 1;
     uv_stop(rt->loop);
-  } else if (m->state == MS_T_PARKED) {
-    rt->interrupt = 0;
-    ms_task_wake(m, MS_WAKE_INTERRUPT);
   }
 }
 
