@@ -5,13 +5,44 @@
 #include "io.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-void ms_io_init(ms_io *io, uv_loop_t *loop, int fd) {
+static int map_put(ms_iomap *map, int fd, ms_io *io) {
+  if (fd >= map->size) {
+    int size = map->size ? map->size : 64;
+    while (size <= fd) size *= 2;
+    ms_io **slot = realloc(map->slot, sizeof *slot * (size_t)size);
+    if (!slot) return UV_ENOMEM;
+    memset(slot + map->size, 0, sizeof *slot * (size_t)(size - map->size));
+    map->slot = slot;
+    map->size = size;
+  }
+  map->slot[fd] = io;
+  return 0;
+}
+
+void ms_io_init(ms_io *io, uv_loop_t *loop, ms_iomap *map, int fd) {
   io->fd = fd;
   io->loop = loop;
+  io->map = NULL;
   io->poll = NULL;
   io->polled = 0;
   io->waiters = NULL;
+  io->refs = 0;
+  io->temporary = 0;
+  /* Without a slot the io still works; select just cannot find it and
+   * watches the fd through an io of its own. */
+  if (map && fd >= 0 && map_put(map, fd, io) == 0) io->map = map;
+}
+
+ms_io *ms_iomap_get(ms_iomap *map, int fd) {
+  return fd >= 0 && fd < map->size ? map->slot[fd] : NULL;
+}
+
+void ms_iomap_free(ms_iomap *map) {
+  free(map->slot);
+  map->slot = NULL;
+  map->size = 0;
 }
 
 static void on_poll(uv_poll_t *h, int status, int events);
@@ -108,6 +139,9 @@ void ms_io_close(ms_io *io) {
     io->poll = NULL;
   }
   io->polled = 0;
+  if (io->map && io->fd >= 0 && io->fd < io->map->size && io->map->slot[io->fd] == io)
+    io->map->slot[io->fd] = NULL;
+  io->map = NULL;
   io->fd = -1;
   while (w) {
     ms_waiter *next = w->next;

@@ -20,15 +20,30 @@ struct ms_waiter {
   void (*ready)(ms_waiter *w, int status);
 };
 
-typedef struct ms_io {
+typedef struct ms_io ms_io;
+
+/* fd -> the ms_io watching it. libuv keeps one watcher per fd, so a socket
+ * object and a select() on the same fd must share one ms_io. */
+typedef struct ms_iomap {
+  ms_io **slot;
+  int size;
+} ms_iomap;
+
+struct ms_io {
   int fd;
   uv_loop_t *loop;
+  ms_iomap *map;   /* where it is registered while it has an fd */
   uv_poll_t *poll; /* allocated on the first wait; freed after uv_close */
   int polled;      /* the events the poll handle watches now */
   ms_waiter *waiters;
-} ms_io;
+  int refs;        /* for select's own ios of bare fds: waits in progress */
+  int temporary;   /* made by select for a bare fd; freed when refs drop to 0 */
+};
 
-void ms_io_init(ms_io *io, uv_loop_t *loop, int fd);
+/* Initialises io for fd and registers it in map (when fd >= 0 and map). */
+void ms_io_init(ms_io *io, uv_loop_t *loop, ms_iomap *map, int fd);
+ms_io *ms_iomap_get(ms_iomap *map, int fd);
+void ms_iomap_free(ms_iomap *map);
 /* Starts waiting for events on io; returns 0 or a libuv error code. */
 int ms_io_wait(ms_io *io, ms_waiter *w, int events);
 /* Stops a wait that has not ended yet (a timeout, a cancel). */

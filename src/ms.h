@@ -37,6 +37,8 @@ enum ms_wake {
 /* The runtime of the state L belongs to (shared by all its threads). */
 ms_runtime *ms_rt(lua_State *L);
 uv_loop_t *ms_loop(lua_State *L);
+/* The fd -> ms_io map of L's runtime. */
+ms_iomap *ms_iomap_of(lua_State *L);
 
 /* Opens every moonsock module into L's package.preload, creating the runtime
  * on first use; with own_loop NULL moonsock makes and owns a loop. */
@@ -91,6 +93,11 @@ void *ms_work_new(lua_State *L, size_t size, void (*run)(void *),
 int ms_work_run(lua_State *L, int idx, lua_KContext ctx, lua_KFunction k);
 void *ms_work_data(lua_State *L, int idx);
 
+/* In a child just forked: reinitialises the loop and keeps only the calling
+ * task (or the code outside any task) running, as only the forking thread
+ * survives a fork in Python. */
+void ms_after_fork_child(lua_State *L);
+
 /* Monotonic seconds. */
 double ms_now(lua_State *L);
 
@@ -112,6 +119,8 @@ void ms_push_list(lua_State *L, int narr);
 int ms_open_task(lua_State *L);     /* "moonsock.core.task" */
 int ms_open_socket(lua_State *L);   /* "moonsock.core.socket" */
 int ms_open_resolver(lua_State *L); /* adds resolver functions to the table on top */
+int ms_open_select(lua_State *L);   /* "select" */
+int ms_open_posix(lua_State *L);    /* "moonsock.posix": fork, waitpid, _exit... */
 void ms_socket_constants(lua_State *L); /* sets every constant into the table on top */
 
 /* Registry key (a light userdata address) of the Lua-side error factory. */

@@ -29,6 +29,8 @@ ms_runtime *ms_rt(lua_State *L) {
 
 uv_loop_t *ms_loop(lua_State *L) { return ms_rt(L)->loop; }
 
+ms_iomap *ms_iomap_of(lua_State *L) { return &ms_rt(L)->iomap; }
+
 /* ---- errors ---- */
 
 /* Calls moonsock.errors' factory; it picks the class from cls or, for an
@@ -116,6 +118,7 @@ static int runtime_gc(lua_State *L) {
   } else {
     uv_run(rt->loop, UV_RUN_NOWAIT); /* the host's loop: just finish our closes */
   }
+  ms_iomap_free(&rt->iomap);
   free(rt->scratch);
   free(rt);
   return 0;
@@ -165,6 +168,8 @@ ms_runtime *ms_runtime_open(lua_State *L, uv_loop_t *loop) {
 
   preload(L, "moonsock.core.task", ms_open_task);
   preload(L, "moonsock.core.socket", ms_open_socket);
+  preload(L, "select", ms_open_select);
+  preload(L, "moonsock.posix", ms_open_posix);
   preload_embedded(L);
 
   /* The error factory and the describer of uncaught errors live in Lua. */

@@ -54,6 +54,8 @@ struct ms_runtime {
   volatile sig_atomic_t interrupt; /* a SIGINT not yet delivered */
   uv_async_t sigint_async;
   int sigint_installed;
+  ms_iomap iomap;     /* fd -> ms_io, shared by sockets and select */
+  ms_task *only;      /* in a forked child: the one task that goes on */
   char *scratch;      /* recv buffer reused across calls */
   size_t scratch_size;
 };

@@ -91,7 +91,7 @@ static double check_timeout(lua_State *L, int idx) {
  * error in between leaks nothing. */
 static sock *new_sock(lua_State *L) {
   sock *s = lua_newuserdatauv(L, sizeof *s, 0);
-  ms_io_init(&s->io, ms_loop(L), -1);
+  ms_io_init(&s->io, ms_loop(L), NULL, -1);
   s->family = s->type = s->proto = 0;
   s->timeout = -1;
   lua_pushvalue(L, lua_upvalueindex(2)); /* the metatable */
@@ -104,7 +104,7 @@ static int setup_fd(lua_State *L, sock *s, int fd) {
   if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return -1;
   fl = fcntl(fd, F_GETFD);
   if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0) return -1;
-  ms_io_init(&s->io, ms_loop(L), fd);
+  ms_io_init(&s->io, ms_loop(L), ms_iomap_of(L), fd);
   return 0;
 }
 
@@ -226,7 +226,7 @@ static int accept_k(lua_State *L, int status, lua_KContext ctx) {
     int fd = accept4(s->io.fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd >= 0) {
       sock *c = new_sock(L);
-      ms_io_init(&c->io, ms_loop(L), fd);
+      ms_io_init(&c->io, ms_loop(L), ms_iomap_of(L), fd);
       c->family = s->family;
       c->type = s->type;
       c->proto = s->proto;
@@ -702,7 +702,7 @@ static int sock_dup(lua_State *L) {
   int fd = fcntl(s->io.fd, F_DUPFD_CLOEXEC, 0);
   if (fd < 0) return ms_raise_errno(L, errno);
   sock *d = new_sock(L);
-  ms_io_init(&d->io, ms_loop(L), fd);
+  ms_io_init(&d->io, ms_loop(L), ms_iomap_of(L), fd);
   d->family = s->family;
   d->type = s->type;
   d->proto = s->proto;
@@ -838,7 +838,7 @@ static int mod_socketpair(lua_State *L) {
     return ms_raise_errno(L, errno);
   sock *both[2] = {a, b};
   for (int i = 0; i < 2; i++) {
-    ms_io_init(&both[i]->io, ms_loop(L), fds[i]);
+    ms_io_init(&both[i]->io, ms_loop(L), ms_iomap_of(L), fds[i]);
     both[i]->family = (int)family;
     both[i]->type = (int)type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
     both[i]->proto = (int)proto;

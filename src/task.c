@@ -86,10 +86,15 @@ static void report_error(ms_runtime *rt, ms_task *t) {
   }
 }
 
-static int main_done(ms_runtime *rt) { return !rt->main || rt->main->state == MS_T_DONE; }
+static int main_done(ms_runtime *rt) {
+  if (rt->only) return rt->only->state == MS_T_DONE;
+  return !rt->main || rt->main->state == MS_T_DONE;
+}
+
+static int others_done(ms_runtime *rt) { return rt->only || rt->nondaemon == 0; }
 
 static void check_exit(ms_runtime *rt) {
-  if (main_done(rt) && rt->nondaemon == 0 && rt->running)
+  if (main_done(rt) && others_done(rt) && rt->running)
     uv_stop(rt->loop);
 }
 
@@ -144,7 +149,8 @@ static void run_ready(ms_runtime *rt) {
   while (t) {
     ms_task *next = t->next_ready;
     t->next_ready = NULL;
-    if (t->state == MS_T_READY) resume(rt, t);
+    /* In a forked child the other tasks are frozen: never resumed. */
+    if (t->state == MS_T_READY && (!rt->only || t == rt->only)) resume(rt, t);
     t = next;
   }
   if (!rt->ready_head) uv_idle_stop(&rt->idle);
@@ -645,13 +651,13 @@ void ms_sched_close(ms_runtime *rt) {
 
 void ms_sched_run(ms_runtime *rt) {
   for (;;) {
-    if (main_done(rt) && rt->nondaemon == 0) break;
+    if (main_done(rt) && others_done(rt)) break;
     if (rt->interrupted) break;
     rt->running = 1;
     int alive = uv_run(rt->loop, UV_RUN_DEFAULT);
     rt->running = 0;
     if (rt->interrupted) break;
-    if (main_done(rt) && rt->nondaemon == 0) break;
+    if (main_done(rt) && others_done(rt)) break;
     if (!alive && !rt->ready_head) {
       /* Nothing can ever wake the parked tasks: tell the main task rather
        * than hang; once it has ended, give up on the others. */
@@ -661,6 +667,12 @@ void ms_sched_run(ms_runtime *rt) {
         break;
     }
   }
+}
+
+void ms_after_fork_child(lua_State *L) {
+  ms_runtime *rt = ms_rt(L);
+  uv_loop_fork(rt->loop);
+  rt->only = rt->current ? rt->current : outside(L, rt);
 }
 
 /* ---- SIGINT ---- */

@@ -56,6 +56,8 @@ define("Cancelled", M.BaseException)
 define("Exception", M.BaseException)
 define("RuntimeError", M.Exception)
 define("ValueError", M.Exception)
+define("LookupError", M.Exception)
+define("KeyError", M.LookupError)
 define("OSError", M.Exception)
 for _, name in ipairs {"BlockingIOError", "ChildProcessError", "ConnectionError",
                        "FileExistsError", "FileNotFoundError", "InterruptedError",
