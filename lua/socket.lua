@@ -72,6 +72,17 @@ function methods:sendmsg(buffers, ancdata, flags, addr)
   return c_sendmsg(self, buffers, ancdata, flags, addr)
 end
 
+-- Python's _io_refs: while makefile objects are open, close() only marks
+-- the socket; closing the last of them closes the fd (moonsock.makefile
+-- keeps the counts).
+local c_close = methods.close
+function methods:close()
+  local mf = package.loaded["moonsock.makefile"]
+  if mf and mf.defer_close(self) then return end
+  return c_close(self)
+end
+meta.__close = function(s) return methods.close(s) end
+
 function methods:makefile(mode, buffering)
   return require("moonsock.makefile").new(self, mode, buffering)
 end
@@ -91,11 +102,18 @@ local function addr_text(a)
   return tostring(a)
 end
 
+-- Python prints [closed] also while makefile objects keep the fd open.
+local function closed_mark(s, fd)
+  local mf = package.loaded["moonsock.makefile"]
+  if fd < 0 or (mf and mf.close_pending(s)) then return " [closed]" end
+  return ""
+end
+
 -- <socket fd=3, family=AF_INET, type=SOCK_STREAM, proto=0, laddr=('127.0.0.1', 9080)>
 meta.__tostring = function(s)
   local fd = s:fileno()
   local parts = {string.format("<socket%s fd=%d, family=%s, type=%s, proto=%d",
-    fd < 0 and " [closed]" or "", fd, family_names[s.family] or tostring(s.family),
+    closed_mark(s, fd), fd, family_names[s.family] or tostring(s.family),
     type_names[s.type] or tostring(s.type), s.proto)}
   if fd >= 0 then
     local ok, laddr = pcall(s.getsockname, s)
