@@ -65,6 +65,8 @@ for _, name in ipairs {"BlockingIOError", "ChildProcessError", "ConnectionError"
                        "ProcessLookupError", "TimeoutError", "gaierror", "herror"} do
   define(name, M.OSError)
 end
+-- io.UnsupportedOperation (Python: OSError and ValueError; here OSError).
+define("UnsupportedOperation", M.OSError)
 for _, name in ipairs {"BrokenPipeError", "ConnectionAbortedError", "ConnectionRefusedError",
                        "ConnectionResetError"} do
   define(name, M.ConnectionError)
