@@ -156,7 +156,8 @@ function socket.create_connection(address, timeout, source_address)
     if sock then sock:close() end
     if not errors.OSError:matches(err) then error(err, 0) end
   end
-  if #errs > 0 then error(errs[1], 0) end
+  -- Python 3.11 raises the last failure (all_errors=False).
+  if #errs > 0 then error(errs[#errs], 0) end
   error(errors.OSError("getaddrinfo returns an empty list"), 0)
 end
 

@@ -353,7 +353,7 @@ static int recv_k(lua_State *L, int status, lua_KContext ctx) {
       return 2;
     }
     if (errno == EINTR) continue;
-    if (!would_block(errno) || s->timeout == 0 || (flags & MSG_DONTWAIT))
+    if (!would_block(errno) || s->timeout == 0)
       return ms_raise_errno(L, errno);
     return wait_sock(L, s, UV_READABLE, 4, ctx, recv_k);
   }
@@ -361,9 +361,14 @@ static int recv_k(lua_State *L, int status, lua_KContext ctx) {
 
 static int recv_start(lua_State *L, const char *fname, lua_KContext ctx) {
   check_open(L, 1);
-  check_bufsize(L, 2, fname);
+  lua_Integer n = check_bufsize(L, 2, fname);
   opt_flags(L, 3);
   lua_settop(L, 3);
+  /* Python returns b'' for recv(0) at once, without waiting for data. */
+  if (n == 0 && !ctx) {
+    lua_pushliteral(L, "");
+    return 1;
+  }
   return recv_k(L, LUA_OK, ctx);
 }
 
@@ -384,7 +389,7 @@ static int send_k(lua_State *L, int status, lua_KContext ctx) {
       return 1;
     }
     if (errno == EINTR) continue;
-    if (!would_block(errno) || s->timeout == 0 || (flags & MSG_DONTWAIT))
+    if (!would_block(errno) || s->timeout == 0)
       return ms_raise_errno(L, errno);
     return wait_sock(L, s, UV_WRITABLE, 4, ctx, send_k);
   }
@@ -445,7 +450,7 @@ static int sendto_k(lua_State *L, int status, lua_KContext ctx) {
       return 1;
     }
     if (errno == EINTR) continue;
-    if (!would_block(errno) || s->timeout == 0 || (flags & MSG_DONTWAIT))
+    if (!would_block(errno) || s->timeout == 0)
       return ms_raise_errno(L, errno);
     return wait_sock(L, s, UV_WRITABLE, 5, ctx, sendto_k);
   }
@@ -510,7 +515,7 @@ static int recvmsg_k(lua_State *L, int status, lua_KContext ctx) {
       return 4;
     }
     if (errno == EINTR) continue;
-    if (!would_block(errno) || s->timeout == 0 || (flags & MSG_DONTWAIT))
+    if (!would_block(errno) || s->timeout == 0)
       return ms_raise_errno(L, errno);
     return wait_sock(L, s, UV_READABLE, 5, ctx, recvmsg_k);
   }
@@ -584,7 +589,7 @@ static int sendmsg_k(lua_State *L, int status, lua_KContext ctx) {
       return 1;
     }
     if (errno == EINTR) continue;
-    if (!would_block(errno) || s->timeout == 0 || (flags & MSG_DONTWAIT))
+    if (!would_block(errno) || s->timeout == 0)
       return ms_raise_errno(L, errno);
     lua_settop(L, 5);
     return wait_sock(L, s, UV_WRITABLE, 6, ctx, sendmsg_k);
@@ -676,9 +681,12 @@ static int sock_sendfile(lua_State *L) {
   }
   lua_Integer offset = luaL_optinteger(L, 3, 0);
   luaL_argcheck(L, offset >= 0, 3, "offset must be non-negative");
-  lua_Integer count = lua_isnoneornil(L, 4) ? -1 : luaL_checkinteger(L, 4);
-  if (count == 0 && !lua_isnoneornil(L, 4)) count = -1; /* Python: 0 means to EOF */
-  luaL_argcheck(L, count >= -1, 4, "count must be a positive integer");
+  lua_Integer count = -1; /* to the end of the file */
+  if (!lua_isnoneornil(L, 4)) {
+    count = luaL_checkinteger(L, 4);
+    if (count <= 0)
+      luaL_argerror(L, 4, lua_pushfstring(L, "count must be a positive integer (got %I)", count));
+  }
   if (s->type != SOCK_STREAM) luaL_error(L, "only SOCK_STREAM type sockets are supported");
   if (s->timeout == 0) luaL_error(L, "non-blocking sockets are not supported");
   lua_settop(L, 2);
@@ -773,7 +781,7 @@ static int sock_setsockopt(lua_State *L) {
 }
 
 static int sock_settimeout(lua_State *L) {
-  sock *s = to_sock(L, 1);
+  sock *s = check_open(L, 1);
   s->timeout = check_timeout(L, 2);
   return 0;
 }
@@ -798,7 +806,7 @@ static int sock_setblocking(lua_State *L) {
 }
 
 static int sock_getblocking(lua_State *L) {
-  lua_pushboolean(L, check_open(L, 1)->timeout != 0);
+  lua_pushboolean(L, to_sock(L, 1)->timeout != 0);
   return 1;
 }
 

@@ -725,6 +725,10 @@ static void on_sigint_async(uv_async_t *h) {
 }
 
 void ms_sched_install_sigint(ms_runtime *rt) {
+  /* Started in the background with SIGINT ignored: keep ignoring it, as
+   * Python does. */
+  struct sigaction old;
+  if (sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler == SIG_IGN) return;
   uv_async_init(rt->loop, &rt->sigint_async, on_sigint_async);
   rt->sigint_async.data = rt;
   uv_unref((uv_handle_t *)&rt->sigint_async);

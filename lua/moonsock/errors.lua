@@ -7,9 +7,16 @@ local function class_tostring(cls) return "<class '" .. cls.__name .. "'>" end
 
 local classes = {}
 
+local errno_class -- filled below: errno -> OSError subclass
+
+-- Like Python's OSError constructor, OSError(errno, strerror) picks the
+-- subclass that errno stands for.
 local function new_instance(cls, ...)
   local n = select("#", ...)
   local a1, a2 = ...
+  if cls == M.OSError and (n == 2 or n == 3) and math.type(a1) == "integer" and errno_class[a1] then
+    cls = errno_class[a1]
+  end
   local e = {args = table.pack(...)}
   if n >= 2 and math.type(a1) == "integer" then
     e.errno, e.strerror = a1, a2
@@ -91,7 +98,7 @@ local linux = {EAGAIN = 11, EALREADY = 114, EINPROGRESS = 115, EWOULDBLOCK = 11,
                ESHUTDOWN = 108, ECHILD = 10, ECONNABORTED = 103, ECONNREFUSED = 111,
                ECONNRESET = 104, EEXIST = 17, ENOENT = 2, EISDIR = 21, ENOTDIR = 20, EINTR = 4,
                EACCES = 13, EPERM = 1, ESRCH = 3, ETIMEDOUT = 110}
-local errno_class = {}
+errno_class = {}
 for name, cls in pairs(by_errno) do errno_class[linux[name]] = classes[cls] end
 
 -- The C core's factory: raise_new(clsname, errno|nil, message).
