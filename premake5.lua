@@ -48,6 +48,33 @@ project "libmoonsock"
   excludes { "src/main.c" }
   prebuildcommands { "cd .. && sh scripts/embed-lua build/gen/luamodules.c lua" }
 
+-- The embedding library, with a versioned soname; it links Lua, as a host does.
+project "libmoonsock-shared"
+  kind "SharedLib"
+  targetname "moonsock"
+  targetextension ".so.0.1.0"
+  targetdir "lib"
+  objdir "build/obj/shared"
+  common()
+  files { "src/*.c", "build/gen/luamodules.c" }
+  excludes { "src/main.c" }
+  links { lua_lib, "uv", "m", "dl", "pthread" }
+  linkoptions { "-Wl,-soname,libmoonsock.so.0", "-Wl,--no-undefined" }
+  postbuildcommands { "cd ../lib && ln -sf libmoonsock.so.0.1.0 libmoonsock.so.0 && ln -sf libmoonsock.so.0 libmoonsock.so" }
+
+-- The Lua C module for stock lua5.4 (require "moonsock"). It must not link
+-- Lua: the interpreter that loads it provides those symbols.
+project "moonsock-lua"
+  kind "SharedLib"
+  targetname "moonsock"
+  targetprefix ""
+  targetdir "lib/lua/5.4"
+  objdir "build/obj/luamod"
+  common()
+  files { "src/*.c", "build/gen/luamodules.c" }
+  excludes { "src/main.c" }
+  links { "uv", "m", "pthread" }
+
 project "moonsock"
   kind "ConsoleApp"
   targetname "moonsock"

@@ -22,6 +22,7 @@ struct ms_task {
   int nargs;          /* arguments for the first resume */
   unsigned cancel : 1, daemon : 1, started : 1, failed : 1;
   unsigned in_park : 1; /* parked in core.park, so core.wake may wake it */
+  unsigned host : 1;    /* spawned by an embedding host: its error is kept, not printed */
   uv_timer_t *timer;  /* allocated on first timed wait */
   ms_io *io;          /* the io waited on, if any */
   ms_waiter waiter;
@@ -49,6 +50,9 @@ struct ms_runtime {
   /* Called with that message as soon as the main task fails (Python prints
    * the main thread's error at once, before other threads end). */
   void (*main_error)(ms_runtime *rt, const char *msg);
+  int last_error_ref; /* registry ref: the last uncaught error of a host's task */
+  int host_failed;    /* a host's task failed since moonsock_run began */
+  int stop;           /* moonsock_stop was called */
   int interrupted;    /* the process is ending on SIGINT */
   int main_interrupted; /* the main task died of an uncaught KeyboardInterrupt */
   volatile sig_atomic_t interrupt; /* a SIGINT not yet delivered */
@@ -66,7 +70,12 @@ void ms_sched_close(ms_runtime *rt);
 /* Makes fn (at the top of L's stack, with nargs arguments below... above it)
  * the main task. */
 ms_task *ms_spawn_main(lua_State *L, int nargs);
-/* Runs the loop until the main task and every non-daemon task have ended. */
+/* Makes the function at the top of L's stack, with nargs arguments above
+ * it, a task of the embedding host's: its uncaught error is kept in
+ * last_error_ref instead of being printed. Pops them. */
+void ms_spawn_host(lua_State *L, int nargs);
+/* Runs the loop until the main task and every non-daemon task have ended
+ * (or moonsock_stop). */
 void ms_sched_run(ms_runtime *rt);
 void ms_sched_install_sigint(ms_runtime *rt);
 

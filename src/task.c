@@ -80,6 +80,10 @@ static void report_error(ms_runtime *rt, ms_task *t) {
   if (t == rt->main) {
     if (rt->main_error) rt->main_error(rt, lua_tostring(L, -1));
     rt->main_error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  } else if (t->host) {
+    luaL_unref(L, LUA_REGISTRYINDEX, rt->last_error_ref);
+    rt->last_error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    rt->host_failed = 1;
   } else {
     lua_writestringerror("moonsock: uncaught error in task: %s\n", lua_tostring(L, -1));
     lua_pop(L, 1);
@@ -463,6 +467,14 @@ static int task_spawn(lua_State *L) {
   return 1;
 }
 
+void ms_spawn_host(lua_State *L, int nargs) {
+  lua_pushcfunction(L, task_spawn);
+  lua_insert(L, -(nargs + 2));
+  lua_call(L, nargs + 1, 1);
+  check_task(L, -1)->host = 1;
+  lua_pop(L, 1);
+}
+
 ms_task *ms_spawn_main(lua_State *L, int nargs) {
   ms_runtime *rt = ms_rt(L);
   lua_pushcfunction(L, task_spawn);
@@ -638,6 +650,7 @@ void ms_sched_init(ms_runtime *rt) {
   uv_check_start(&rt->check, on_check);
   uv_unref((uv_handle_t *)&rt->check);
   rt->main_error_ref = LUA_NOREF;
+  rt->last_error_ref = LUA_NOREF;
 }
 
 void ms_sched_close(ms_runtime *rt) {
@@ -650,13 +663,14 @@ void ms_sched_close(ms_runtime *rt) {
 }
 
 void ms_sched_run(ms_runtime *rt) {
+  rt->stop = 0;
   for (;;) {
     if (main_done(rt) && others_done(rt)) break;
     if (rt->interrupted) break;
     rt->running = 1;
     int alive = uv_run(rt->loop, UV_RUN_DEFAULT);
     rt->running = 0;
-    if (rt->interrupted) break;
+    if (rt->interrupted || rt->stop) break;
     if (main_done(rt) && others_done(rt)) break;
     if (!alive && !rt->ready_head) {
       /* Nothing can ever wake the parked tasks: tell the main task rather

@@ -1,0 +1,84 @@
+/*
+ * moonsock: Python's socket module for Lua 5.4, on a libuv loop.
+ * The embedding interface. Link with -lmoonsock (pkg-config moonsock).
+ *
+ * A lua_State with moonsock opened runs Lua functions as tasks: a socket
+ * call that would block parks its task until the loop says it can go on.
+ * Calls made outside any task (straight from the host) run the loop
+ * themselves until they complete. Every function below takes such a state.
+ */
+#ifndef MOONSOCK_H
+#define MOONSOCK_H
+
+#include <lua.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MOONSOCK_VERSION "0.1.0"
+
+#if defined(__GNUC__)
+#define MOONSOCK_API __attribute__((visibility("default")))
+#else
+#define MOONSOCK_API
+#endif
+
+struct uv_loop_s; /* libuv's uv_loop_t, for hosts that run one */
+
+/* Opens moonsock's modules into L, so that require "socket", "task",
+ * "select"... give moonsock's; loop NULL makes moonsock own a loop, otherwise
+ * it runs on the host's. Returns 0, or -1 with an error message pushed. */
+MOONSOCK_API int moonsock_open(lua_State *L, struct uv_loop_s *loop);
+
+/* Creates a state with Lua's standard libraries and moonsock opened on a
+ * loop of its own; NULL if memory runs out. */
+MOONSOCK_API lua_State *moonsock_newstate(void);
+
+/* Pops a function and the nargs arguments above it and makes them a task
+ * that starts on the next turn of the loop; returns 0, or -1 with an error
+ * message pushed. */
+MOONSOCK_API int moonsock_spawn(lua_State *L, int nargs);
+
+/* Loads a file (NULL: stdin) and spawns it as a task; 0 or -1 (message pushed). */
+MOONSOCK_API int moonsock_spawnfile(lua_State *L, const char *path);
+
+/* Loads a string as a chunk named chunkname and spawns it; 0 or -1 (message pushed). */
+MOONSOCK_API int moonsock_spawnstring(lua_State *L, const char *code, const char *chunkname);
+
+/* Runs the loop until no task is left or moonsock_stop is called; returns 0,
+ * or -1 if a task spawned by the host ended with an uncaught error. */
+MOONSOCK_API int moonsock_run(lua_State *L);
+
+/* Runs one turn of the loop, waiting for events if nothing is ready; returns
+ * nonzero while tasks or events remain. */
+MOONSOCK_API int moonsock_run_once(lua_State *L);
+
+/* Runs one turn of the loop without waiting; returns nonzero while tasks or
+ * events remain. */
+MOONSOCK_API int moonsock_run_nowait(lua_State *L);
+
+/* The fd that becomes readable when moonsock has work to do, for a host's
+ * own poll/epoll loop. */
+MOONSOCK_API int moonsock_fd(lua_State *L);
+
+/* Milliseconds until moonsock must run again: 0 now, -1 no deadline. */
+MOONSOCK_API int moonsock_timeout(lua_State *L);
+
+/* Makes moonsock_run return after the current turn of the loop. */
+MOONSOCK_API void moonsock_stop(lua_State *L);
+
+/* The last uncaught error of a task spawned by the host, with its traceback,
+ * or NULL; valid until the next call into L. */
+MOONSOCK_API const char *moonsock_lasterror(lua_State *L);
+
+/* Closes L and everything moonsock holds in it: sockets, tasks, its loop. */
+MOONSOCK_API void moonsock_close(lua_State *L);
+
+/* The Lua C module: require "moonsock" from a stock lua5.4. */
+MOONSOCK_API int luaopen_moonsock(lua_State *L);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
