@@ -45,7 +45,7 @@ project "libmoonsock"
   objdir "build/obj/lib"
   common()
   files { "src/*.c", "build/gen/luamodules.c" }
-  excludes { "src/main.c" }
+  excludes { "src/main.c", "src/lineedit.c" }
   prebuildcommands { "cd .. && sh scripts/embed-lua build/gen/luamodules.c lua" }
 
 -- The embedding library, with a versioned soname; it links Lua, as a host does.
@@ -57,7 +57,7 @@ project "libmoonsock-shared"
   objdir "build/obj/shared"
   common()
   files { "src/*.c", "build/gen/luamodules.c" }
-  excludes { "src/main.c" }
+  excludes { "src/main.c", "src/lineedit.c" }
   links { lua_lib, "uv", "m", "dl", "pthread" }
   linkoptions { "-Wl,-soname,libmoonsock.so.0", "-Wl,--no-undefined" }
   postbuildcommands { "cd ../lib && ln -sf libmoonsock.so.0.1.0 libmoonsock.so.0 && ln -sf libmoonsock.so.0 libmoonsock.so" }
@@ -72,7 +72,7 @@ project "moonsock-lua"
   objdir "build/obj/luamod"
   common()
   files { "src/*.c", "build/gen/luamodules.c" }
-  excludes { "src/main.c" }
+  excludes { "src/main.c", "src/lineedit.c" }
   links { "uv", "m", "pthread" }
 
 project "moonsock"
@@ -81,6 +81,9 @@ project "moonsock"
   targetdir "bin"
   objdir "build/obj/bin"
   common()
-  files { "src/main.c" }
-  links { "libmoonsock", lua_lib, "uv", "m", "dl", "pthread" }
+  -- The command uses moonsock's internals, which the libraries hide: it
+  -- compiles the sources itself rather than linking either library (with
+  -- lib/libmoonsock.so present, -lmoonsock would pick the shared one).
+  files { "src/*.c", "build/gen/luamodules.c" }
+  links { lua_lib, "uv", "m", "dl", "pthread", "edit" }
   linkoptions { "-Wl,-E" }

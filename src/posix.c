@@ -101,6 +101,10 @@ STATUS_BOOL(WIFEXITED, WIFEXITED(status))
 STATUS_FN(WEXITSTATUS, WEXITSTATUS(status))
 STATUS_BOOL(WIFSIGNALED, WIFSIGNALED(status))
 STATUS_FN(WTERMSIG, WTERMSIG(status))
+STATUS_BOOL(WIFSTOPPED, WIFSTOPPED(status))
+STATUS_FN(WSTOPSIG, WSTOPSIG(status))
+STATUS_BOOL(WIFCONTINUED, WIFCONTINUED(status))
+STATUS_BOOL(WCOREDUMP, WCOREDUMP(status))
 
 /* waitstatus_to_exitcode: the exit code, or minus the signal, as Python. */
 static int px_waitstatus_to_exitcode(lua_State *L) {
@@ -109,6 +113,9 @@ static int px_waitstatus_to_exitcode(lua_State *L) {
     lua_pushinteger(L, WEXITSTATUS(status));
   } else if (WIFSIGNALED(status)) {
     lua_pushinteger(L, -WTERMSIG(status));
+  } else if (WIFSTOPPED(status)) {
+    return ms_raise(L, "ValueError", 0,
+                    lua_pushfstring(L, "process stopped by delivery of signal %d", WSTOPSIG(status)));
   } else {
     return ms_raise(L, "ValueError", 0, lua_pushfstring(L, "invalid wait status: %d", status));
   }
@@ -126,6 +133,10 @@ int ms_open_posix(lua_State *L) {
                                    {"WEXITSTATUS", px_WEXITSTATUS},
                                    {"WIFSIGNALED", px_WIFSIGNALED},
                                    {"WTERMSIG", px_WTERMSIG},
+                                   {"WIFSTOPPED", px_WIFSTOPPED},
+                                   {"WSTOPSIG", px_WSTOPSIG},
+                                   {"WIFCONTINUED", px_WIFCONTINUED},
+                                   {"WCOREDUMP", px_WCOREDUMP},
                                    {"waitstatus_to_exitcode", px_waitstatus_to_exitcode},
                                    {NULL, NULL}};
   luaL_newlib(L, funcs);

@@ -1,0 +1,1034 @@
+-- Python's socketserver module (CPython 3.11's Lib/socketserver.py), with
+-- tasks for threads and moonsock.posix.fork for os.fork.
+--
+-- Classes. Python builds servers and handlers by subclassing; here a class
+-- is a table, calling it makes an instance, and instance fields are
+-- Python's attributes (a field set on the instance hides the class's, as
+-- `self.timeout = 5` does in Python):
+--
+--   local socketserver = require "socketserver"
+--
+--   -- class MyHandler(socketserver.StreamRequestHandler): def handle(self): ...
+--   local MyHandler = socketserver.StreamRequestHandler:extend{
+--     __name = "MyHandler",                 -- optional, for tostring
+--     handle = function(self)
+--       self.wfile:write(self.rfile:readline():upper())
+--     end,
+--   }
+--
+--   -- class Server(socketserver.TCPServer): allow_reuse_address = True
+--   local Server = socketserver.TCPServer:extend{allow_reuse_address = true}
+--
+--   -- class ThreadedServer(socketserver.ThreadingMixIn, socketserver.TCPServer)
+--   local ThreadedServer = socketserver.ThreadingMixIn:mixin(socketserver.TCPServer)
+--   -- the same, any number of bases, Python's MRO (C3):
+--   local Same = socketserver.class(socketserver.ThreadingMixIn, socketserver.TCPServer, {})
+--
+--   -- Server(server_address, RequestHandlerClass[, bind_and_activate])
+--   local server <close> = Server({"127.0.0.1", 0}, MyHandler)  -- `with`: closes it
+--
+--   -- Calling the parent's method: name the class (Python's Base.method(self))
+--   function Server:server_bind()
+--     socketserver.TCPServer.server_bind(self)
+--   end
+--   -- or, where the parent is not known (a mixin), Python's super():
+--   --   socketserver.super(ThisClass, self):server_close()
+--
+-- The constructor is the `__init__` field; one that extends the parent's
+-- calls it by name, as Python's do:
+--
+--   local LoggingServer = socketserver.TCPServer:extend{__name = "LoggingServer"}
+--   function LoggingServer:__init__(server_address, Handler, log)
+--     self.log = log  -- before: the parent's binds, and may call our hooks
+--     socketserver.TCPServer.__init__(self, server_address, Handler)
+--   end
+--
+-- A class's fields and methods are looked up along its MRO (cls.__mro, as
+-- Python's __mro__; cls.__name, cls.__bases) when used, so changing a base
+-- class later changes its subclasses, as in Python; only metamethods
+-- (__close, __tostring...) are copied into a class when it is made.
+-- socketserver.object is the root; isinstance(obj, cls) and
+-- issubclass(a, b) follow the MRO.
+--
+-- Where Lua differs from Python:
+-- - Python's keyword argument: collect_children{blocking = true}.
+-- - active_children is a set as a table pid -> true (nil until a fork).
+-- - rfile/wfile are makefile objects (Lua io methods plus Python's
+--   readline); write returns the file, as io's does. DatagramRequestHandler's
+--   are socketserver.BytesIO objects, the same methods over a string.
+-- - handle_error prints Lua's traceback (the error first, then the stack)
+--   between Python's two lines of dashes. Methods that Python calls with
+--   sys.exc_info() set (handle_error) find the error with
+--   socketserver.exc_info() -> err, traceback text.
+-- - ForkingUnixStreamServer and ForkingUnixDatagramServer are Python 3.12's.
+-- The selector is selectors.PollSelector, as Python's.
+--
+-- Hooks that do nothing still take self, as Python's do.
+-- luacheck: no self
+local socket = require "socket"
+local task = require "task"
+local errors = require "moonsock.errors"
+local repr = require "moonsock.repr"
+local selectors = require "selectors"
+local posix = require "moonsock.posix"
+
+local M = {}
+
+local format = string.format
+
+local function typename(v)
+  local mt = getmetatable(v)
+  if type(mt) == "table" and type(rawget(mt, "__name")) == "string" then return mt.__name end
+  return type(v)
+end
+
+local function argerror(level, n, fname, msg)
+  error(format("bad argument #%d to '%s' (%s)", n, fname, msg), level + 1)
+end
+
+---------------------------------------------------------------------------
+-- The class system: classes are tables with __name, __bases and __mro.
+
+local classes = setmetatable({}, {__mode = "k"}) -- every class made here
+
+local function is_class(v) return type(v) == "table" and classes[v] == true end
+M.isclass = is_class
+
+-- Metamethods act only if present in the metatable itself, which is the
+-- instance's class: a class gets the ones its bases define.
+local METAMETHODS = {"__close", "__tostring", "__eq", "__lt", "__le", "__len", "__concat",
+                     "__call", "__unm", "__add", "__sub", "__mul", "__div", "__mod"}
+
+-- Python's C3 linearization of cls with the given bases.
+local function c3(cls, bases)
+  local seqs = {}
+  for _, b in ipairs(bases) do seqs[#seqs + 1] = table.move(b.__mro, 1, #b.__mro, 1, {}) end
+  seqs[#seqs + 1] = table.move(bases, 1, #bases, 1, {})
+  local mro = {cls}
+  while true do
+    local left = {}
+    for _, s in ipairs(seqs) do
+      if #s > 0 then left[#left + 1] = s end
+    end
+    if #left == 0 then return mro end
+    local pick
+    -- The first head that is in no other sequence's tail.
+    for _, s in ipairs(left) do
+      pick = s[1]
+      for _, other in ipairs(left) do
+        for i = 2, #other do
+          if other[i] == pick then pick = nil break end
+        end
+        if not pick then break end
+      end
+      if pick then break end
+    end
+    if not pick then return nil end
+    mro[#mro + 1] = pick
+    for _, s in ipairs(left) do
+      if s[1] == pick then table.remove(s, 1) end
+    end
+    seqs = left
+  end
+end
+
+local class_meta = {}
+
+-- A class's own fields are raw; the rest come from the classes after it in
+-- its MRO.
+class_meta.__index = function(cls, key)
+  local mro = rawget(cls, "__mro")
+  for i = 2, #mro do
+    local v = rawget(mro[i], key)
+    if v ~= nil then return v end
+  end
+  return nil
+end
+
+-- Calling a class makes an instance and runs __init__ on it.
+class_meta.__call = function(cls, ...)
+  local self = setmetatable({}, cls)
+  self:__init__(...)
+  return self
+end
+
+-- Python's qualified name: "socketserver.TCPServer"; a class made by a
+-- user has no module.
+local function qualname(cls)
+  local module = rawget(cls, "__module")
+  if module then return module .. "." .. rawget(cls, "__name") end
+  return rawget(cls, "__name")
+end
+
+class_meta.__tostring = function(cls) return "<class '" .. qualname(cls) .. "'>" end
+
+local function make_class(name, bases, fields, module)
+  local cls = fields
+  local mro = c3(cls, bases)
+  if not mro then
+    local names = {}
+    for i, b in ipairs(bases) do names[i] = b.__name end
+    -- Python's TypeError text, line break included.
+    error("Cannot create a consistent method resolution\norder (MRO) for bases "
+      .. table.concat(names, ", "), 3)
+  end
+  cls.__name = name
+  cls.__module = module
+  cls.__bases = bases
+  cls.__mro = mro
+  cls.__index = cls
+  for _, mm in ipairs(METAMETHODS) do
+    if rawget(cls, mm) == nil then
+      for i = 2, #mro do
+        local v = rawget(mro[i], mm)
+        if v ~= nil then cls[mm] = v break end
+      end
+    end
+  end
+  classes[cls] = true
+  return setmetatable(cls, class_meta)
+end
+
+-- class(base1[, base2, ...][, fields]) -> a new class; fields (a plain
+-- table, not a class) become its own fields, fields.__name its name.
+function M.class(...)
+  local n = select("#", ...)
+  local bases, fields = {}, nil
+  for i = 1, n do
+    local v = select(i, ...)
+    if is_class(v) then
+      if fields then argerror(2, i, "class", "class expected after the fields table") end
+      bases[#bases + 1] = v
+    elseif i == n and type(v) == "table" then
+      fields = v
+    elseif not (i == n and v == nil) then
+      argerror(2, i, "class", "class expected, got " .. typename(v))
+    end
+  end
+  if #bases == 0 then argerror(2, 1, "class", "at least one base class expected") end
+  fields = fields or {}
+  local name = rawget(fields, "__name")
+  if name ~= nil and type(name) ~= "string" then
+    argerror(2, n, "class", "__name must be a string, got " .. typename(name))
+  end
+  local copy = {}
+  for k, v in pairs(fields) do copy[k] = v end
+  return make_class(name or (bases[1].__name .. " subclass"), bases, copy)
+end
+
+-- super(cls, obj): the attributes obj's class has after cls in its MRO;
+-- methods come bound to obj, so super(C, self):m() and super(C, self).m()
+-- both call m with self = obj.
+function M.super(cls, obj)
+  if not is_class(cls) then argerror(2, 1, "super", "class expected, got " .. typename(cls)) end
+  local ocls = getmetatable(obj)
+  if not is_class(ocls) then argerror(2, 2, "super", "instance expected, got " .. typename(obj)) end
+  local mro, start = ocls.__mro, nil
+  for i, c in ipairs(mro) do
+    if c == cls then start = i + 1 break end
+  end
+  if not start then
+    argerror(2, 2, "super", "obj must be an instance or subtype of type " .. cls.__name)
+  end
+  return setmetatable({}, {__index = function(_, key)
+    for i = start, #mro do
+      local v = rawget(mro[i], key)
+      if v ~= nil then
+        if type(v) == "function" then return function(_, ...) return v(obj, ...) end end
+        return v
+      end
+    end
+    return nil
+  end})
+end
+
+-- isinstance(obj, cls), issubclass(sub, cls): along the MRO, as Python.
+function M.issubclass(sub, cls)
+  if not is_class(sub) then argerror(2, 1, "issubclass", "class expected, got " .. typename(sub)) end
+  if not is_class(cls) then argerror(2, 2, "issubclass", "class expected, got " .. typename(cls)) end
+  for _, c in ipairs(sub.__mro) do
+    if c == cls then return true end
+  end
+  return false
+end
+
+function M.isinstance(obj, cls)
+  if not is_class(cls) then argerror(2, 2, "isinstance", "class expected, got " .. typename(cls)) end
+  local ocls = getmetatable(obj)
+  return is_class(ocls) and M.issubclass(ocls, cls)
+end
+
+-- The root, Python's object.
+local object = {
+  __init__ = function() end,
+  __tostring = function(self)
+    return format("<%s object at %p>", qualname(getmetatable(self)), self)
+  end,
+}
+object.__name, object.__bases, object.__mro, object.__index = "object", {}, {object}, object
+classes[object] = true
+setmetatable(object, class_meta)
+M.object = object
+
+-- Cls:extend(fields): class Sub(Cls). Mixin:mixin(Base[, fields]):
+-- class Sub(Mixin, Base).
+function object:extend(fields)
+  if not is_class(self) then argerror(2, 0, "extend", "class expected, got " .. typename(self)) end
+  if fields ~= nil and (type(fields) ~= "table" or is_class(fields)) then
+    argerror(2, 1, "extend", "table expected, got " .. typename(fields))
+  end
+  return M.class(self, fields)
+end
+
+function object:mixin(base, fields)
+  if not is_class(self) then argerror(2, 0, "mixin", "class expected, got " .. typename(self)) end
+  if not is_class(base) then argerror(2, 1, "mixin", "class expected, got " .. typename(base)) end
+  if fields ~= nil and (type(fields) ~= "table" or is_class(fields)) then
+    argerror(2, 2, "mixin", "table expected, got " .. typename(fields))
+  end
+  return M.class(self, base, fields)
+end
+
+local function define(name, bases, fields)
+  return make_class(name, bases, fields, "socketserver")
+end
+
+---------------------------------------------------------------------------
+-- Errors: Python's `except Exception` and sys.exc_info().
+
+-- Python's `except Exception` lets KeyboardInterrupt (and moonsock's
+-- Cancelled, a BaseException too) through; any other Lua value is an error.
+local function is_exception(err)
+  return not errors.BaseException:matches(err) or errors.Exception:matches(err)
+end
+
+-- The error being handled, per task, as sys.exc_info() is per thread.
+local exc_state = setmetatable({}, {__mode = "k"})
+
+-- xpcall's handler: notes the error with the traceback where it was raised.
+local function capture(err)
+  exc_state[task.current()] = {
+    err = err,
+    tb = debug.traceback(errors.describe(err), 2),
+  }
+  return err
+end
+
+-- exc_info() -> the error being handled and its traceback text, or nil.
+function M.exc_info()
+  local st = exc_state[task.current()]
+  if st then return st.err, st.tb end
+  return nil
+end
+
+local function clear_exc() exc_state[task.current()] = nil end
+
+-- A `finally` clause: fn runs when the variable goes out of scope, also
+-- when an error passes (after xpcall's handler has seen where it came from).
+local finally_meta = {__close = function(f) f[1](table.unpack(f, 2, f.n)) end}
+local function finally(fn, ...)
+  return setmetatable(table.pack(fn, ...), finally_meta)
+end
+
+local function is_callable(v)
+  if type(v) == "function" then return true end
+  local mt = getmetatable(v)
+  return type(mt) == "table" and rawget(mt, "__call") ~= nil
+end
+
+local function short_name(obj) return getmetatable(obj).__name end
+
+-- poll/select need no extra fd, unlike epoll (Python's reason too).
+local ServerSelector = selectors.PollSelector or selectors.SelectSelector
+
+---------------------------------------------------------------------------
+-- BaseServer
+
+local BaseServer = define("BaseServer", {object}, {timeout = nil})
+M.BaseServer = BaseServer
+
+-- level: error's, counted from the __init__ that calls this.
+local function check_server_args(self, server_address, RequestHandlerClass, level)
+  if server_address == nil then
+    argerror(level + 1, 1, short_name(self), "server_address expected, got no value")
+  end
+  if not is_callable(RequestHandlerClass) then
+    argerror(level + 1, 2, short_name(self), "RequestHandlerClass must be a class or a function, got "
+      .. typename(RequestHandlerClass))
+  end
+end
+
+-- BaseServer(server_address, RequestHandlerClass)
+function BaseServer:__init__(server_address, RequestHandlerClass)
+  check_server_args(self, server_address, RequestHandlerClass, 3)
+  self.server_address = server_address
+  self.RequestHandlerClass = RequestHandlerClass
+  self._is_shut_down = task.Event()
+  self._shutdown_request = false
+end
+
+function BaseServer:server_activate() end
+
+-- serve_forever([poll_interval]): one request at a time until shutdown();
+-- looks for a shutdown every poll_interval seconds (0.5).
+function BaseServer:serve_forever(poll_interval)
+  if poll_interval == nil then poll_interval = 0.5 end
+  if type(poll_interval) ~= "number" then
+    argerror(2, 1, "serve_forever", "number expected, got " .. typename(poll_interval))
+  end
+  self._is_shut_down:clear()
+  local _ <close> = finally(function()
+    self._shutdown_request = false
+    self._is_shut_down:set()
+  end)
+  local selector <close> = ServerSelector()
+  selector:register(self, selectors.EVENT_READ)
+  while not self._shutdown_request do
+    local ready = selector:select(poll_interval)
+    -- bpo-35017: shutdown() called during select(), exit immediately.
+    if self._shutdown_request then break end
+    if #ready > 0 then self:_handle_request_noblock() end
+    self:service_actions()
+  end
+end
+
+-- shutdown(): stops serve_forever, which runs in another task, and waits
+-- until it has returned (called from serve_forever's own task, it waits
+-- forever, as Python's deadlocks).
+function BaseServer:shutdown()
+  self._shutdown_request = true
+  self._is_shut_down:wait()
+end
+
+function BaseServer:service_actions() end
+
+-- handle_request(): one request, waiting at most self.timeout (or the
+-- socket's timeout, whichever is shorter); then handle_timeout().
+function BaseServer:handle_request()
+  local timeout = self.socket:gettimeout()
+  if timeout == nil then
+    timeout = self.timeout
+  elseif self.timeout ~= nil then
+    timeout = math.min(timeout, self.timeout)
+  end
+  local deadline
+  if timeout ~= nil then deadline = task.now() + timeout end
+  local selector <close> = ServerSelector()
+  selector:register(self, selectors.EVENT_READ)
+  while true do
+    if #selector:select(timeout) > 0 then return self:_handle_request_noblock() end
+    if timeout ~= nil then
+      timeout = deadline - task.now()
+      if timeout < 0 then return self:handle_timeout() end
+    end
+  end
+end
+
+-- The selector said the socket is readable, so get_request should not wait.
+function BaseServer:_handle_request_noblock()
+  local ok, request, client_address = pcall(self.get_request, self)
+  if not ok then
+    if errors.OSError:matches(request) then return end
+    error(request, 0)
+  end
+  if self:verify_request(request, client_address) then
+    local okp, err = xpcall(self.process_request, capture, self, request, client_address)
+    if not okp then
+      if is_exception(err) then
+        local _ <close> = finally(clear_exc)
+        self:handle_error(request, client_address)
+        self:shutdown_request(request)
+      else
+        clear_exc()
+        self:shutdown_request(request)
+        error(err, 0)
+      end
+    end
+  else
+    self:shutdown_request(request)
+  end
+end
+
+function BaseServer:handle_timeout() end
+
+function BaseServer:verify_request(request, client_address) -- luacheck: no unused args
+  return true
+end
+
+function BaseServer:process_request(request, client_address)
+  self:finish_request(request, client_address)
+  self:shutdown_request(request)
+end
+
+function BaseServer:server_close() end
+
+function BaseServer:finish_request(request, client_address)
+  self.RequestHandlerClass(request, client_address, self)
+end
+
+function BaseServer:shutdown_request(request)
+  self:close_request(request)
+end
+
+function BaseServer:close_request(request) end -- luacheck: no unused args
+
+local DASHES = string.rep("-", 40)
+
+-- The traceback of the error being handled, framed as Python frames it.
+function BaseServer:handle_error(request, client_address) -- luacheck: no unused args
+  local _, tb = M.exc_info()
+  io.stderr:write(DASHES, "\n",
+    "Exception occurred during processing of request from ", tostring(client_address), "\n",
+    tb or "NoneType: None", "\n",
+    DASHES, "\n")
+end
+
+-- `local server <close> = ...`: Python's `with server:`.
+function BaseServer:__close() self:server_close() end
+
+---------------------------------------------------------------------------
+-- TCPServer, UDPServer
+
+local TCPServer = define("TCPServer", {BaseServer}, {
+  address_family = socket.AF_INET,
+  socket_type = socket.SOCK_STREAM,
+  request_queue_size = 5,
+  allow_reuse_address = false,
+  allow_reuse_port = false,
+})
+M.TCPServer = TCPServer
+
+-- TCPServer(server_address, RequestHandlerClass[, bind_and_activate])
+function TCPServer:__init__(server_address, RequestHandlerClass, bind_and_activate)
+  if bind_and_activate == nil then bind_and_activate = true end
+  if type(bind_and_activate) ~= "boolean" then
+    argerror(3, 3, short_name(self), "boolean expected, got " .. typename(bind_and_activate))
+  end
+  local want = self.address_family == socket.AF_UNIX and "string" or "table"
+  if type(server_address) ~= want then
+    argerror(3, 1, short_name(self), format("server_address must be a %s, got %s", want,
+      server_address == nil and "no value" or typename(server_address)))
+  end
+  check_server_args(self, server_address, RequestHandlerClass, 3)
+  BaseServer.__init__(self, server_address, RequestHandlerClass)
+  self.socket = socket.socket(self.address_family, self.socket_type)
+  if bind_and_activate then
+    local ok, err = pcall(function()
+      self:server_bind()
+      self:server_activate()
+    end)
+    if not ok then
+      self:server_close()
+      error(err, 0)
+    end
+  end
+end
+
+function TCPServer:server_bind()
+  if self.allow_reuse_address and socket.SO_REUSEADDR then
+    self.socket:setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+  end
+  if self.allow_reuse_port and socket.SO_REUSEPORT then
+    self.socket:setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+  end
+  self.socket:bind(self.server_address)
+  self.server_address = self.socket:getsockname()
+end
+
+function TCPServer:server_activate()
+  self.socket:listen(self.request_queue_size)
+end
+
+function TCPServer:server_close()
+  self.socket:close()
+end
+
+function TCPServer:fileno()
+  return self.socket:fileno()
+end
+
+function TCPServer:get_request()
+  return self.socket:accept()
+end
+
+function TCPServer:shutdown_request(request)
+  -- A close alone would let a duplicate of the fd (a forked child's)
+  -- keep the connection open; some systems say ENOTCONN here.
+  local ok, err = pcall(request.shutdown, request, socket.SHUT_WR)
+  if not ok and not errors.OSError:matches(err) then error(err, 0) end
+  self:close_request(request)
+end
+
+function TCPServer:close_request(request)
+  request:close()
+end
+
+local UDPServer = define("UDPServer", {TCPServer}, {
+  allow_reuse_address = false,
+  allow_reuse_port = false,
+  socket_type = socket.SOCK_DGRAM,
+  max_packet_size = 8192,
+})
+M.UDPServer = UDPServer
+
+-- The request is the pair (data, the server's socket).
+function UDPServer:get_request()
+  local data, client_addr = self.socket:recvfrom(self.max_packet_size)
+  return repr.tuple(data, self.socket), client_addr
+end
+
+function UDPServer:server_activate() end
+
+function UDPServer:shutdown_request(request)
+  self:close_request(request)
+end
+
+function UDPServer:close_request(request) end -- luacheck: no unused args
+
+---------------------------------------------------------------------------
+-- ForkingMixIn: a process per request.
+
+-- active_children is Python's set: a table pid -> true.
+local ForkingMixIn = define("ForkingMixIn", {object}, {
+  timeout = 300,
+  active_children = nil,
+  max_children = 40,
+  block_on_close = true,
+})
+M.ForkingMixIn = ForkingMixIn
+
+local function count(set)
+  local n = 0
+  for _ in pairs(set) do n = n + 1 end
+  return n
+end
+
+-- collect_children([{blocking = bool}]): reaps the children that have
+-- ended (all of them, waiting, with blocking), after waiting until fewer
+-- than max_children are left. The waits park only this task.
+function ForkingMixIn:collect_children(opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    argerror(2, 1, "collect_children", "table expected, got " .. typename(opts))
+  end
+  local blocking = opts ~= nil and opts.blocking
+  local children = self.active_children
+  if children == nil then return end
+  -- waitpid(-1) reaps in as many calls as there are dead children, but may
+  -- reap children this server did not make: only when over the limit.
+  while count(children) >= self.max_children do
+    local ok, pid = pcall(posix.waitpid, -1, 0)
+    if ok then
+      children[pid] = nil
+    elseif errors.ChildProcessError:matches(pid) then
+      for k in pairs(children) do children[k] = nil end
+    elseif errors.OSError:matches(pid) then
+      break
+    else
+      error(pid, 0)
+    end
+  end
+  local pids = {}
+  for pid in pairs(children) do pids[#pids + 1] = pid end
+  for _, pid in ipairs(pids) do
+    local ok, r = pcall(posix.waitpid, pid, blocking and 0 or posix.WNOHANG)
+    if ok then
+      -- r is 0 if the child still runs.
+      if r ~= 0 then children[r] = nil end
+    elseif errors.ChildProcessError:matches(r) then
+      children[pid] = nil -- someone else reaped it
+    elseif not errors.OSError:matches(r) then
+      error(r, 0)
+    end
+  end
+end
+
+function ForkingMixIn:handle_timeout()
+  self:collect_children()
+end
+
+function ForkingMixIn:service_actions()
+  self:collect_children()
+end
+
+-- In the child only this task goes on; it must never return: it ends the
+-- process with _exit, 0 if the request was handled, else 1.
+function ForkingMixIn:process_request(request, client_address)
+  local pid = posix.fork()
+  if pid ~= 0 then
+    if self.active_children == nil then self.active_children = {} end
+    self.active_children[pid] = true
+    self:close_request(request)
+    return
+  end
+  local status = 1
+  local ok, err = xpcall(self.finish_request, capture, self, request, client_address)
+  if ok then
+    status = 0
+  elseif is_exception(err) then
+    pcall(self.handle_error, self, request, client_address)
+  end
+  pcall(self.shutdown_request, self, request)
+  posix._exit(status)
+end
+
+function ForkingMixIn:server_close()
+  M.super(ForkingMixIn, self):server_close()
+  self:collect_children{blocking = self.block_on_close}
+end
+
+---------------------------------------------------------------------------
+-- ThreadingMixIn: a task per request.
+
+-- The non-daemon tasks server_close joins (Python's _Threads).
+local Threads = {}
+Threads.__index = Threads
+
+function Threads:append(t)
+  self:reap()
+  if t:isdaemon() then return end
+  self[#self + 1] = t
+end
+
+function Threads:pop_all()
+  local all = table.move(self, 1, #self, 1, {})
+  for i = #self, 1, -1 do self[i] = nil end
+  return all
+end
+
+-- Like Thread.join, ignores how the task ended (the task printed its
+-- error); an error of the joining task itself (a cancel) goes on.
+function Threads:join()
+  for _, t in ipairs(self:pop_all()) do
+    local ok, err = pcall(t.join, t)
+    if not ok and not t:done() then error(err, 0) end
+  end
+end
+
+function Threads:reap()
+  local j = 0
+  for i = 1, #self do
+    local t = self[i]
+    self[i] = nil
+    if not t:done() then
+      j = j + 1
+      self[j] = t
+    end
+  end
+end
+
+local NoThreads = {append = function() end, join = function() end}
+
+local ThreadingMixIn = define("ThreadingMixIn", {object}, {
+  daemon_threads = false,
+  block_on_close = true,
+  _threads = NoThreads,
+})
+M.ThreadingMixIn = ThreadingMixIn
+
+function ThreadingMixIn:process_request_thread(request, client_address)
+  local _ <close> = finally(function() self:shutdown_request(request) end)
+  local ok, err = xpcall(self.finish_request, capture, self, request, client_address)
+  if not ok then
+    local _ <close> = finally(clear_exc)
+    if not is_exception(err) then error(err, 0) end
+    self:handle_error(request, client_address)
+  end
+end
+
+function ThreadingMixIn:process_request(request, client_address)
+  if self.block_on_close and rawget(self, "_threads") == nil then
+    self._threads = setmetatable({}, Threads)
+  end
+  local t = task.spawn(function() self:process_request_thread(request, client_address) end)
+  t:setdaemon(self.daemon_threads and true or false)
+  self._threads:append(t)
+end
+
+function ThreadingMixIn:server_close()
+  M.super(ThreadingMixIn, self):server_close()
+  self._threads:join()
+end
+
+---------------------------------------------------------------------------
+-- The ready-made servers.
+
+M.ForkingUDPServer = define("ForkingUDPServer", {ForkingMixIn, UDPServer}, {})
+M.ForkingTCPServer = define("ForkingTCPServer", {ForkingMixIn, TCPServer}, {})
+M.ThreadingUDPServer = define("ThreadingUDPServer", {ThreadingMixIn, UDPServer}, {})
+M.ThreadingTCPServer = define("ThreadingTCPServer", {ThreadingMixIn, TCPServer}, {})
+
+local UnixStreamServer = define("UnixStreamServer", {TCPServer}, {address_family = socket.AF_UNIX})
+local UnixDatagramServer = define("UnixDatagramServer", {UDPServer}, {address_family = socket.AF_UNIX})
+M.UnixStreamServer, M.UnixDatagramServer = UnixStreamServer, UnixDatagramServer
+M.ThreadingUnixStreamServer = define("ThreadingUnixStreamServer", {ThreadingMixIn, UnixStreamServer}, {})
+M.ThreadingUnixDatagramServer = define("ThreadingUnixDatagramServer",
+  {ThreadingMixIn, UnixDatagramServer}, {})
+-- Python 3.12's.
+M.ForkingUnixStreamServer = define("ForkingUnixStreamServer", {ForkingMixIn, UnixStreamServer}, {})
+M.ForkingUnixDatagramServer = define("ForkingUnixDatagramServer",
+  {ForkingMixIn, UnixDatagramServer}, {})
+
+---------------------------------------------------------------------------
+-- Request handlers: an instance per request; making it handles it.
+
+local BaseRequestHandler = define("BaseRequestHandler", {object}, {})
+M.BaseRequestHandler = BaseRequestHandler
+
+function BaseRequestHandler:__init__(request, client_address, server)
+  self.request = request
+  self.client_address = client_address
+  self.server = server
+  self:setup()
+  local _ <close> = finally(function() self:finish() end)
+  self:handle()
+end
+
+function BaseRequestHandler:setup() end
+function BaseRequestHandler:handle() end
+function BaseRequestHandler:finish() end
+
+-- Python's _SocketWriter: wfile when wbufsize is 0, no buffer to flush.
+local SocketWriter = define("_SocketWriter", {object}, {closed = false})
+
+function SocketWriter:__init__(sock)
+  self._sock = sock
+end
+
+local function check_open(f)
+  if f.closed then error("attempt to use a closed file", 3) end
+end
+
+-- write(...) sends each string (numbers as io.write writes them) with
+-- sendall; returns the file, as io files do.
+function SocketWriter:write(...)
+  check_open(self)
+  for i = 1, select("#", ...) do
+    local v = select(i, ...)
+    if math.type(v) == "integer" then
+      v = format("%d", v)
+    elseif type(v) == "number" then
+      v = format("%.14g", v)
+    elseif type(v) ~= "string" then
+      argerror(2, i, "write", "string expected, got " .. (v == nil and "nil" or typename(v)))
+    end
+    self._sock:sendall(v)
+  end
+  return self
+end
+
+function SocketWriter:flush()
+  check_open(self)
+  return true
+end
+
+function SocketWriter:close()
+  self.closed = true
+  return true
+end
+
+function SocketWriter:writable() return true end
+function SocketWriter:readable() return false end
+function SocketWriter:fileno() return self._sock:fileno() end
+
+local StreamRequestHandler = define("StreamRequestHandler", {BaseRequestHandler}, {
+  rbufsize = -1,
+  wbufsize = 0,
+  timeout = nil,
+  disable_nagle_algorithm = false,
+})
+M.StreamRequestHandler = StreamRequestHandler
+
+function StreamRequestHandler:setup()
+  self.connection = self.request
+  if self.timeout ~= nil then self.connection:settimeout(self.timeout) end
+  if self.disable_nagle_algorithm then
+    self.connection:setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+  end
+  self.rfile = self.connection:makefile("rb", self.rbufsize)
+  if self.wbufsize == 0 then
+    self.wfile = SocketWriter(self.connection)
+  else
+    self.wfile = self.connection:makefile("wb", self.wbufsize)
+  end
+end
+
+function StreamRequestHandler:finish()
+  if not self.wfile.closed then
+    -- A last socket error (ECONNABORTED...) is no reason to fail.
+    local ok, err = pcall(self.wfile.flush, self.wfile)
+    if not ok and not errors.OSError:matches(err) then error(err, 0) end
+  end
+  self.wfile:close()
+  self.rfile:close()
+end
+
+---------------------------------------------------------------------------
+-- BytesIO: the in-memory files of DatagramRequestHandler, with the methods
+-- of a makefile object (Lua io read formats, Python's readline).
+
+local BytesIO = define("BytesIO", {object}, {closed = false})
+M.BytesIO = BytesIO
+
+function BytesIO:__init__(initial)
+  if initial ~= nil and type(initial) ~= "string" then
+    argerror(3, 1, "BytesIO", "string expected, got " .. typename(initial))
+  end
+  self._buf = initial or ""
+  self._pos = 1
+end
+
+function BytesIO:getvalue()
+  check_open(self)
+  return self._buf
+end
+
+-- Lua's "n" (liolib.c's read_number): the longest numeral prefix, at most
+-- 200 characters; nil if what was consumed is no number.
+local function read_number(f)
+  local buf, p = f._buf, f._pos
+  p = buf:find("[^ \t\n\v\f\r]", p) or #buf + 1
+  local start = p
+  local function test(set)
+    local c = buf:sub(p, p)
+    if c ~= "" and p - start < 200 and set:find(c, 1, true) then
+      p = p + 1
+      return true
+    end
+    return false
+  end
+  local function digits(hex)
+    local n = 0
+    while p - start < 200 and buf:sub(p, p):match(hex and "%x" or "%d") do
+      p, n = p + 1, n + 1
+    end
+    return n
+  end
+  test("-+")
+  local hex, n = false, 0
+  if test("0") then
+    if test("xX") then hex = true else n = 1 end
+  end
+  n = n + digits(hex)
+  if test(".") then n = n + digits(hex) end
+  if n > 0 and test(hex and "pP" or "eE") then
+    test("-+")
+    digits(false)
+  end
+  f._pos = p
+  return tonumber(buf:sub(start, p - 1))
+end
+
+local function read_line(f, keep)
+  local buf, p = f._buf, f._pos
+  if p > #buf then return nil end
+  local nl = buf:find("\n", p, true)
+  local stop = nl or #buf
+  f._pos = stop + 1
+  return buf:sub(p, (nl and not keep) and stop - 1 or stop)
+end
+
+local function read_one(f, fmt, i)
+  local buf = f._buf
+  if math.type(fmt) == "integer" or (type(fmt) == "number" and math.tointeger(fmt)) then
+    local n = math.tointeger(fmt)
+    if f._pos > #buf then return nil end
+    if n <= 0 then return "" end
+    local s = buf:sub(f._pos, f._pos + n - 1)
+    f._pos = f._pos + #s
+    return s
+  end
+  if type(fmt) ~= "string" then argerror(3, i, "read", "invalid format") end
+  local c = fmt:gsub("^%*", ""):sub(1, 1)
+  if c == "l" or c == "L" then return read_line(f, c == "L") end
+  if c == "a" then
+    local s = buf:sub(f._pos)
+    f._pos = #buf + 1
+    return s
+  end
+  if c == "n" then return read_number(f) end
+  argerror(3, i, "read", "invalid format")
+end
+
+-- read(...): Lua's io formats ("l" with none); nil ends the results at EOF.
+function BytesIO:read(...)
+  check_open(self)
+  local n = select("#", ...)
+  if n == 0 then return read_line(self, false) end
+  local out = {}
+  for i = 1, n do
+    local v = read_one(self, (select(i, ...)), i)
+    out[i] = v
+    if v == nil then return table.unpack(out, 1, i) end
+  end
+  return table.unpack(out, 1, n)
+end
+
+-- readline([limit]): Python's, the line with its "\n", "" at EOF.
+function BytesIO:readline(limit)
+  check_open(self)
+  if limit ~= nil and math.type(limit) ~= "integer" then
+    argerror(2, 1, "readline", "integer expected, got " .. typename(limit))
+  end
+  local line = read_line(self, true) or ""
+  if limit and limit >= 0 and #line > limit then
+    self._pos = self._pos - (#line - limit)
+    line = line:sub(1, limit)
+  end
+  return line
+end
+
+function BytesIO:lines(...)
+  check_open(self)
+  local fmts = table.pack(...)
+  return function()
+    if self.closed then error("file is already closed", 2) end
+    return self:read(table.unpack(fmts, 1, fmts.n))
+  end
+end
+
+-- write(...) writes at the position, over what is there (BytesIO.write).
+function BytesIO:write(...)
+  check_open(self)
+  for i = 1, select("#", ...) do
+    local v = select(i, ...)
+    if math.type(v) == "integer" then
+      v = format("%d", v)
+    elseif type(v) == "number" then
+      v = format("%.14g", v)
+    elseif type(v) ~= "string" then
+      argerror(2, i, "write", "string expected, got " .. (v == nil and "nil" or typename(v)))
+    end
+    local buf, p = self._buf, self._pos
+    self._buf = buf:sub(1, p - 1) .. v .. buf:sub(p + #v)
+    self._pos = p + #v
+  end
+  return self
+end
+
+function BytesIO:flush()
+  check_open(self)
+  return true
+end
+
+function BytesIO:close()
+  self.closed = true
+  return true
+end
+
+function BytesIO:readable() return true end
+function BytesIO:writable() return true end
+
+local DatagramRequestHandler = define("DatagramRequestHandler", {BaseRequestHandler}, {})
+M.DatagramRequestHandler = DatagramRequestHandler
+
+function DatagramRequestHandler:setup()
+  self.packet, self.socket = self.request[1], self.request[2]
+  self.rfile = BytesIO(self.packet)
+  self.wfile = BytesIO()
+end
+
+function DatagramRequestHandler:finish()
+  self.socket:sendto(self.wfile:getvalue(), self.client_address)
+end
+
+return M
