@@ -8,17 +8,8 @@
 -- Usage: bin/moonsock examples/getservbyname_schemes.lua [url ...]
 --   Defaults to the tutorials' URLs: nothing is resolved, only the scheme is
 --   looked up in the services database.
--- moonsock's urllib.parse comes later: url_scheme below stands in for
--- urllib.parse.urlparse(url).scheme.
 local socket = require "socket"
-
--- urlparse(url).scheme: the text before the first ":" when it is a valid
--- scheme (a letter, then letters, digits, "+", "-" or "."), lower-cased;
--- "" when the URL has no scheme.
-local function url_scheme(url)
-  local scheme = url:match("^(%a[%w+.-]*):")
-  return scheme and scheme:lower() or ""
-end
+local urlparse = require("urllib.parse").urlparse
 
 local URLS = {
   "http://www.python.org",
@@ -34,7 +25,7 @@ local URLS = {
 if #arg > 0 then URLS = arg end
 
 for _, url in ipairs(URLS) do
-  local scheme = url_scheme(url)
-  local port = socket.getservbyname(scheme)
-  print(string.format("%6s : %s", scheme, port))
+  local parsed_url = urlparse(url)
+  local port = socket.getservbyname(parsed_url.scheme)
+  print(string.format("%6s : %s", parsed_url.scheme, port))
 end

@@ -6,17 +6,8 @@
 -- Usage: bin/moonsock examples/getservbyname_urls.lua [url ...]
 --   Defaults to the tutorial's URLs (nothing is resolved, only the scheme is
 --   looked up in /etc/services) plus one whose scheme is no service.
--- moonsock's urllib.parse comes later: url_scheme below stands in for
--- urllib.parse.urlparse(url).scheme.
 local socket = require "socket"
-
--- urlparse(url).scheme: the text before the first ":" when it is a valid
--- scheme (a letter, then letters, digits, "+", "-" or "."), lower-cased;
--- "" when the URL has no scheme.
-local function url_scheme(url)
-  local scheme = url:match("^(%a[%w+.-]*):")
-  return scheme and scheme:lower() or ""
-end
+local urlparse = require("urllib.parse").urlparse
 
 local url_str = {
   "https://www.baidu.com",
@@ -27,7 +18,8 @@ local url_str = {
 if #arg > 0 then url_str = arg end
 
 for _, url in ipairs(url_str) do
-  local ok, port = pcall(socket.getservbyname, url_scheme(url))
+  local parsed_url = urlparse(url)
+  local ok, port = pcall(socket.getservbyname, parsed_url.scheme)
   if ok then
     print(url)
     print("端口号: " .. port)

@@ -4,10 +4,12 @@
 --   urlparse.urlunparse); and the same program in
 --   ../shared/seeds/004_7274023ea630b289.txt ("Python's Standard Library :Networking"),
 --   section "Finding Service Information" (built with str.format).
--- Shows: socket.getservbyport(port) -> the service name, used to build URLs.
+-- Shows: socket.getservbyport(port) -> the service name, used to build URLs
+--   with urllib.parse.urlunparse (002's form).
 -- Usage: bin/moonsock examples/getservbyport_urls.lua [port ...]
 --   (default: 80 443 21 70 25 143 993 110 995, as in the tutorials)
 local socket = require "socket"
+local urlunparse = require("urllib.parse").urlunparse
 
 local ports = {80, 443, 21, 70, 25, 143, 993, 110, 995}
 if #arg > 0 then
@@ -16,6 +18,5 @@ if #arg > 0 then
 end
 
 for _, port in ipairs(ports) do
-  local url = string.format("%s://example.com/", socket.getservbyport(port))
-  print(url)
+  print(urlunparse({socket.getservbyport(port), "example.com", "/", "", "", ""}))
 end

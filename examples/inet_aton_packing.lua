@@ -5,12 +5,8 @@
 --   as binascii.hexlify shows it) and socket.inet_ntoa(packed) -> the text.
 -- Usage: bin/moonsock examples/inet_aton_packing.lua [ipv4-address ...]
 --   (default: 192.168.1.1 127.0.0.1, as in the tutorial)
+local binascii = require "binascii"
 local socket = require "socket"
-
--- binascii.hexlify(data).decode(): two lower-case hex digits per byte.
-local function hexlify(data)
-  return (data:gsub(".", function(c) return string.format("%02x", c:byte()) end))
-end
 
 local addresses = {"192.168.1.1", "127.0.0.1"}
 if #arg > 0 then addresses = arg end
@@ -18,6 +14,6 @@ if #arg > 0 then addresses = arg end
 for _, string_address in ipairs(addresses) do
   local packed = socket.inet_aton(string_address)
   print("Original: " .. string_address)
-  print("Packed : " .. hexlify(packed))
+  print("Packed : " .. binascii.hexlify(packed))
   print("Unpacked: " .. socket.inet_ntoa(packed))
 end

@@ -6,12 +6,8 @@
 --   hex) and socket.inet_ntop(AF_INET6, packed) -> the canonical text.
 -- Usage: bin/moonsock examples/inet_pton_ipv6.lua [ipv6-address ...]
 --   (default: 2002:ac10:10a:1234:21e:52ff:fe74:40e, as in the tutorial)
+local binascii = require "binascii"
 local socket = require "socket"
-
--- binascii.hexlify(data).decode(): two lower-case hex digits per byte.
-local function hexlify(data)
-  return (data:gsub(".", function(c) return string.format("%02x", c:byte()) end))
-end
 
 local addresses = {"2002:ac10:10a:1234:21e:52ff:fe74:40e"}
 if #arg > 0 then addresses = arg end
@@ -19,6 +15,6 @@ if #arg > 0 then addresses = arg end
 for _, string_address in ipairs(addresses) do
   local packed = socket.inet_pton(socket.AF_INET6, string_address)
   print("Original: " .. string_address)
-  print("Packed : " .. hexlify(packed))
+  print("Packed : " .. binascii.hexlify(packed))
   print("Unpacked: " .. socket.inet_ntop(socket.AF_INET6, packed))
 end
