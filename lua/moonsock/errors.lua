@@ -49,7 +49,15 @@ end
 local methods = {}
 function methods:isinstance(cls) return matches(cls, self) end
 
+-- Defining a name twice returns the first class: replacing it would make its
+-- existing instances stop matching.
 local function define(name, base)
+  if classes[name] then
+    if classes[name].__base ~= base then
+      error("errors.define: " .. name .. " is already defined with another base", 2)
+    end
+    return classes[name]
+  end
   local cls = {__name = name, __base = base, __tostring = instance_tostring, __index = methods}
   cls.matches = matches
   classes[name] = cls
