@@ -1,7 +1,8 @@
 -- Python 3.11's asyncore: a select()/poll() loop over a map of channels
 -- (fd -> dispatcher) that calls each channel's handle_* methods.
 --
--- Classes are socketserver's (see the top of lua/socketserver.lua): Python's
+-- Classes are moonsock.class's, as socketserver's (see the top of
+-- lua/socketserver.lua): Python's
 -- `class EchoHandler(asyncore.dispatcher_with_send)` becomes
 -- `parent:extend{fields}`; calling a class makes an instance and runs its
 -- `__init__`; a subclass calls its parent's explicitly, as Python does:
@@ -343,9 +344,9 @@ end
 
 -- ---- classes ----
 
--- socketserver's class system (Python's classes: __init__, MRO, super), so
--- that both modules subclass the same way and mix.
-local classes = require "socketserver"
+-- moonsock.class (Python's classes: __init__, MRO, super), as socketserver
+-- uses it, so that both modules subclass the same way and mix.
+local classes = require "moonsock.class"
 local class, object = classes.class, classes.object
 asyncore.class, asyncore.object = class, object
 asyncore.isinstance, asyncore.super = classes.isinstance, classes.super
