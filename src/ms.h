@@ -120,6 +120,7 @@ int ms_open_task(lua_State *L);     /* "moonsock.core.task" */
 int ms_open_socket(lua_State *L);   /* "moonsock.core.socket" */
 int ms_open_resolver(lua_State *L); /* adds resolver functions to the table on top */
 int ms_open_select(lua_State *L);   /* "select" */
+int ms_open_errno(lua_State *L);    /* "errno" */
 int ms_open_posix(lua_State *L);    /* "moonsock.posix": fork, waitpid, _exit... */
 void ms_socket_constants(lua_State *L); /* sets every constant into the table on top */
 

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -70,6 +71,12 @@ static int px_exit(lua_State *L) {
   return 0;
 }
 
+/* os.strerror(code) */
+static int px_strerror(lua_State *L) {
+  lua_pushstring(L, strerror(check_int(L, 1)));
+  return 1;
+}
+
 static int px_getpid(lua_State *L) {
   lua_pushinteger(L, getpid());
   return 1;
@@ -127,6 +134,7 @@ int ms_open_posix(lua_State *L) {
                                    {"waitpid", px_waitpid},
                                    {"_exit", px_exit},
                                    {"getpid", px_getpid},
+                                   {"strerror", px_strerror},
                                    {"getppid", px_getppid},
                                    {"kill", px_kill},
                                    {"WIFEXITED", px_WIFEXITED},

@@ -170,6 +170,7 @@ ms_runtime *ms_runtime_open(lua_State *L, uv_loop_t *loop) {
   preload(L, "moonsock.core.socket", ms_open_socket);
   preload(L, "select", ms_open_select);
   preload(L, "moonsock.posix", ms_open_posix);
+  preload(L, "errno", ms_open_errno);
   preload_embedded(L);
 
   /* The error factory and the describer of uncaught errors live in Lua. */
