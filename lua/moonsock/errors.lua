@@ -73,6 +73,8 @@ define("RuntimeError", M.Exception)
 define("ValueError", M.Exception)
 define("LookupError", M.Exception)
 define("KeyError", M.LookupError)
+define("IndexError", M.LookupError)
+define("TypeError", M.Exception)
 define("OSError", M.Exception)
 for _, name in ipairs {"BlockingIOError", "ChildProcessError", "ConnectionError",
                        "FileExistsError", "FileNotFoundError", "InterruptedError",
