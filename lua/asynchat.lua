@@ -336,9 +336,10 @@ local simple_producer = asyncore.object:extend {__name = "asynchat.simple_produc
 asynchat.simple_producer = simple_producer
 
 function simple_producer:__init__(data, buffer_size)
-  if type(data) ~= "string" then argerror(1, "simple_producer", "string expected, got " .. typename(data)) end
+  -- Level 4: past the class's __call, at the caller.
+  if type(data) ~= "string" then argerror(1, "simple_producer", "string expected, got " .. typename(data), 4) end
   if buffer_size ~= nil and math.type(buffer_size) ~= "integer" then
-    argerror(2, "simple_producer", "integer expected, got " .. typename(buffer_size))
+    argerror(2, "simple_producer", "integer expected, got " .. typename(buffer_size), 4)
   end
   self.data = data
   self.buffer_size = buffer_size or 512

@@ -118,13 +118,14 @@ local function typename(v)
   return type(v)
 end
 
-local function check_type(v, want, n, fname, optional)
+local function check_type(v, want, n, fname, optional, level)
   if v == nil and optional then return end
   local ok
   if want == "integer" then ok = math.type(v) == "integer"
   else ok = type(v) == want end
   if not ok then
-    argerror(n, fname, string.format("%s expected, got %s", want, v == nil and "no value" or typename(v)), 4)
+    argerror(n, fname, string.format("%s expected, got %s", want, v == nil and "no value" or typename(v)),
+      level or 4)
   end
 end
 
@@ -299,15 +300,18 @@ function asyncore.readwrite(obj, flags)
   end
 end
 
+-- Checkers blame the caller of the public function: one level up from
+-- argerror's default; constructors, reached through the class's __call,
+-- pass one more.
 local function check_timeout(timeout, fname)
   if timeout ~= false and type(timeout) ~= "number" then
-    argerror(1, fname, "number or false expected, got " .. typename(timeout))
+    argerror(1, fname, "number or false expected, got " .. typename(timeout), 4)
   end
 end
 
-local function check_map(map, n, fname)
+local function check_map(map, n, fname, level)
   if map ~= nil and type(map) ~= "table" then
-    argerror(n, fname, "map must be a table, got " .. typename(map))
+    argerror(n, fname, "map must be a table, got " .. typename(map), level or 4)
   end
 end
 
@@ -428,11 +432,11 @@ asyncore.dispatcher = dispatcher
 -- dispatcher([sock[, map]]): wraps a socket (made non-blocking) or, without
 -- one, waits for create_socket or set_socket.
 function dispatcher:__init__(sock, map)
-  check_map(map, 2, "dispatcher")
+  check_map(map, 2, "dispatcher", 5)
   self._map = map or asyncore.socket_map
   self._fileno = nil
   if sock then
-    if not has_fileno(sock) then argerror(1, "dispatcher", "socket expected, got " .. typename(sock)) end
+    if not has_fileno(sock) then argerror(1, "dispatcher", "socket expected, got " .. typename(sock), 4) end
     -- Set to nonblocking just to make sure for cases where we get a
     -- socket from a blocking source.
     sock:setblocking(false)
@@ -771,7 +775,7 @@ local file_wrapper = object:extend {__name = "asyncore.file_wrapper"}
 asyncore.file_wrapper = file_wrapper
 
 function file_wrapper:__init__(fd)
-  check_type(fd, "integer", 1, "file_wrapper")
+  check_type(fd, "integer", 1, "file_wrapper", false, 5)
   local dup = socket._dupfd(fd)
   local ok, sock = pcall(socket.socket, nil, nil, nil, dup)
   if not ok then
@@ -825,7 +829,7 @@ asyncore.file_dispatcher = file_dispatcher
 
 function file_dispatcher:__init__(fd, map)
   if math.type(fd) ~= "integer" and not has_fileno(fd) then
-    argerror(1, "file_dispatcher", "integer or object with fileno() expected, got " .. typename(fd))
+    argerror(1, "file_dispatcher", "integer or object with fileno() expected, got " .. typename(fd), 4)
   end
   dispatcher.__init__(self, nil, map)
   self.connected = true
