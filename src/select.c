@@ -22,37 +22,60 @@
 #define POLL_META "moonsock.select.poll"
 #define EPOLL_META "moonsock.select.epoll"
 #define WAITS_META "moonsock.select.waits"
+#define TASK_META "moonsock.task" /* task.c's handles */
+
+/* How often a wait re-asks poll(2) when some fd could not be watched for a
+ * reason poll(2) does not explain (libuv already watching it elsewhere). */
+#define REPOLL_INTERVAL 0.05
 
 /* ---- file descriptors of Python's "file objects" ---- */
 
 /* An integer, or anything with a fileno() method (sockets, makefile
- * objects, selectors' file objects), as CPython's PyObject_AsFileDescriptor. */
-static int check_fd(lua_State *L, int idx, const char *what) {
+ * objects, selectors' file objects), as CPython's PyObject_AsFileDescriptor.
+ * Errors name argument arg, and the entry pos of list `list` when list is set. */
+static int fd_argerror(lua_State *L, int arg, const char *list, int pos, const char *msg) {
+  if (list) return luaL_argerror(L, arg, lua_pushfstring(L, "%s[%d]: %s", list, pos, msg));
+  return luaL_argerror(L, arg, msg);
+}
+
+static int check_fd(lua_State *L, int idx, int arg, const char *list, int pos) {
   idx = lua_absindex(L, idx);
   lua_Integer fd;
   if (lua_isinteger(L, idx)) {
     fd = lua_tointeger(L, idx);
   } else {
     int t = lua_type(L, idx);
-    if ((t != LUA_TTABLE && t != LUA_TUSERDATA) || lua_getfield(L, idx, "fileno") != LUA_TFUNCTION)
-      return luaL_error(L, "bad argument to '%s' (argument must be an int, or have a fileno() method.)",
-                        what);
+    /* Indexing a userdata without __index would raise Lua's own error. */
+    int indexable = t == LUA_TTABLE;
+    if (t == LUA_TUSERDATA && luaL_getmetafield(L, idx, "__index") != LUA_TNIL) {
+      lua_pop(L, 1);
+      indexable = 1;
+    }
+    if (!indexable || lua_getfield(L, idx, "fileno") != LUA_TFUNCTION)
+      return fd_argerror(L, arg, list, pos, "argument must be an int, or have a fileno() method.");
     lua_pushvalue(L, idx);
     lua_call(L, 1, 1);
-    if (!lua_isinteger(L, -1))
-      return luaL_error(L, "bad argument to '%s' (fileno() returned a non-integer)", what);
+    if (!lua_isinteger(L, -1)) return fd_argerror(L, arg, list, pos, "fileno() returned a non-integer");
     fd = lua_tointeger(L, -1);
     lua_pop(L, 1);
   }
-  if (fd < 0) return ms_raise(L, "ValueError", 0, lua_pushfstring(L, "file descriptor cannot be a negative integer (%d)", (int)fd));
-  if (fd > INT_MAX) return ms_raise(L, "ValueError", 0, "file descriptor out of range");
+  if (fd < 0)
+    return ms_raise(L, "ValueError", 0,
+                    lua_pushfstring(L, "file descriptor cannot be a negative integer (%I)", fd));
+  if (fd > INT_MAX) return fd_argerror(L, arg, list, pos, "fd is greater than maximum");
   return (int)fd;
 }
 
+/* The libuv events that can wake a wait for poll(2) events pollev. epoll
+ * always reports EPOLLHUP and EPOLLERR, but libuv needs some event to watch:
+ * a mask asking for nothing else watches EPOLLPRI, which a socket sets only
+ * while it has urgent data. */
 static int to_uv_events(int pollev) {
-  return ((pollev & (POLLIN | POLLRDNORM | POLLRDBAND)) ? UV_READABLE : 0) |
-         ((pollev & (POLLOUT | POLLWRNORM | POLLWRBAND)) ? UV_WRITABLE : 0) |
-         ((pollev & POLLPRI) ? UV_PRIORITIZED : 0);
+  int ev = ((pollev & (POLLIN | POLLRDNORM | POLLRDBAND)) ? UV_READABLE : 0) |
+           ((pollev & (POLLOUT | POLLWRNORM | POLLWRBAND)) ? UV_WRITABLE : 0) |
+           ((pollev & POLLPRI) ? UV_PRIORITIZED : 0) |
+           ((pollev & POLLRDHUP) ? UV_DISCONNECT : 0);
+  return ev ? ev : UV_PRIORITIZED;
 }
 
 /* ---- waiting on many fds ---- */
@@ -110,20 +133,35 @@ static waits *new_waits(lua_State *L, int n) {
   return ws;
 }
 
-/*
- * Attaches a waiter per pollfd. An fd libuv cannot watch (a regular file:
- * epoll says EPERM) is always ready for poll(2) too, so attaching fails only
- * where the fd is ready anyway; the caller then polls again at once.
- */
-static int attach(lua_State *L, waits *ws, struct pollfd *pfd, int n) {
+/* The task ms_park will park: the running one, or outside any task the
+ * stand-in handle that core.current() returns there (a handle is its
+ * ms_task). Without it nothing but the timeout could end such a wait. */
+static ms_task *waiting_task(lua_State *L) {
   ms_task *t = ms_current(L);
+  if (t) return t;
+  luaL_requiref(L, "moonsock.core.task", ms_open_task, 0);
+  lua_getfield(L, -1, "current");
+  lua_call(L, 0, 1);
+  t = luaL_testudata(L, -1, TASK_META);
+  lua_pop(L, 2);
+  return t;
+}
+
+/*
+ * Attaches a waiter to each pollfd whose skip flag is 0. An fd libuv cannot
+ * watch because epoll refuses it (EPERM: a regular file, a directory) is one
+ * poll(2) calls always ready for reading and writing and never for anything
+ * else, so no waiter is missed. Returns 0, or 1 when some other fd could
+ * not be watched: the caller then re-asks poll(2) now and then.
+ */
+static int attach(lua_State *L, waits *ws, struct pollfd *pfd, const char *skip, int n) {
+  ms_task *t = waiting_task(L);
   ms_iomap *map = ms_iomap_of(L);
-  int ok = 1;
+  int blind = 0;
   ws->attached = 1;
   for (int i = 0; i < n; i++) {
     fdwait *fw = &ws->item[i];
-    int ev = to_uv_events(pfd[i].events);
-    if (!ev) continue;
+    if (skip && skip[i]) continue;
     ms_io *io = ms_iomap_get(map, pfd[i].fd);
     if (!io) {
       io = calloc(1, sizeof *io);
@@ -135,58 +173,87 @@ static int attach(lua_State *L, waits *ws, struct pollfd *pfd, int n) {
     fw->io = io;
     fw->task = t;
     fw->w.ready = on_ready;
-    if (ms_io_wait(io, &fw->w, ev) != 0) ok = 0;
+    int rc = ms_io_wait(io, &fw->w, to_uv_events(pfd[i].events));
+    if (rc != 0 && rc != UV_EPERM) blind = 1;
   }
-  return ok;
+  return blind;
+}
+
+/* The park timeout for a deadline (nil: none) */
+static double park_timeout(lua_State *L, int deadline_idx, int blind) {
+  double timeout = -1;
+  if (!lua_isnil(L, deadline_idx)) {
+    timeout = lua_tonumber(L, deadline_idx) - ms_now(L);
+    if (timeout < 0) timeout = 0;
+  }
+  if (blind && (timeout < 0 || timeout > REPOLL_INTERVAL)) timeout = REPOLL_INTERVAL;
+  return timeout;
 }
 
 /* ---- select.select ---- */
 
-/* Collects the fds of list at idx into pfd (merging duplicates across the
- * three lists) with the given poll events. */
-static int collect(lua_State *L, int idx, short events, struct pollfd *pfd, int n, int *fdidx,
-                   int base) {
-  int len = (int)luaL_len(L, idx);
+/* What select(2) counts as ready in each set, from fs/select.c. */
+#define SEL_IN_ASK (POLLIN | POLLRDNORM | POLLRDBAND)
+#define SEL_OUT_ASK (POLLOUT | POLLWRNORM | POLLWRBAND)
+#define SEL_EX_ASK (POLLPRI)
+#define SEL_IN_SET (SEL_IN_ASK | POLLHUP | POLLERR)
+#define SEL_OUT_SET (SEL_OUT_ASK | POLLERR)
+#define SEL_EX_SET (POLLPRI)
+
+static int sel_ready(const struct pollfd *p, short set) {
+  return ((set & SEL_IN_ASK) && (p->events & SEL_IN_ASK) && (p->revents & SEL_IN_SET)) ||
+         ((set & SEL_OUT_ASK) && (p->events & SEL_OUT_ASK) && (p->revents & SEL_OUT_SET)) ||
+         ((set & SEL_EX_ASK) && (p->events & SEL_EX_ASK) && (p->revents & SEL_EX_SET));
+}
+
+/* Copies the list at idx (argument arg) into the snapshot table at snap,
+ * from position base+1, and its fds into pfd, merging duplicates across the
+ * three lists through the table fd -> pfd index at seen. */
+static int collect(lua_State *L, int idx, int arg, const char *name, short events,
+                   struct pollfd *pfd, int n, int *fdidx, int base, int len, int snap, int seen) {
   for (int i = 1; i <= len; i++) {
     lua_geti(L, idx, i);
-    int fd = check_fd(L, -1, "select");
-    lua_pop(L, 1);
+    int fd = check_fd(L, -1, arg, name, i);
+    lua_rawseti(L, snap, base + i);
     int j;
-    for (j = 0; j < n; j++)
-      if (pfd[j].fd == fd) break;
-    if (j == n) {
-      pfd[n].fd = fd;
-      pfd[n].events = 0;
-      pfd[n].revents = 0;
-      n++;
+    if (lua_rawgeti(L, seen, fd) == LUA_TNUMBER) {
+      j = (int)lua_tointeger(L, -1);
+    } else {
+      j = n++;
+      pfd[j].fd = fd;
+      pfd[j].events = 0;
+      pfd[j].revents = 0;
+      lua_pushinteger(L, j);
+      lua_rawseti(L, seen, fd);
     }
+    lua_pop(L, 1);
     pfd[j].events |= events;
     fdidx[base + i - 1] = j;
   }
   return n;
 }
 
-static void push_ready(lua_State *L, int idx, short mask, struct pollfd *pfd, int *fdidx, int base) {
-  int len = (int)luaL_len(L, idx);
+/* Pushes the objects of one list (from the snapshot) whose fd is ready. */
+static void push_ready(lua_State *L, int snap, short set, struct pollfd *pfd, int *fdidx,
+                       int base, int len) {
   ms_push_list(L, 0);
   int k = 0;
   for (int i = 1; i <= len; i++) {
-    struct pollfd *p = &pfd[fdidx[base + i - 1]];
-    if (p->revents & (mask | POLLERR | POLLHUP | POLLNVAL)) {
-      /* POLLHUP/POLLERR make an fd readable (and writable) for select(2). */
-      if (mask == POLLPRI && !(p->revents & POLLPRI)) continue;
-      lua_geti(L, idx, i);
-      lua_rawseti(L, -2, ++k);
-    }
+    if (!sel_ready(&pfd[fdidx[base + i - 1]], set)) continue;
+    lua_rawgeti(L, snap, base + i);
+    lua_rawseti(L, -2, ++k);
   }
 }
 
 /* Stack of select after the first call: 1-3 lists, 4 deadline or nil,
- * 5 pollfd buffer, 6 index buffer, 7 waits. */
+ * 5 pollfd buffer, 6 ints: the three lengths, then each entry's pollfd
+ * index, 7 waits, 8 the snapshot of the lists' objects, 9 skip flags. */
 static int select_k(lua_State *L, int status, lua_KContext ctx) {
   int n = (int)ctx;
   struct pollfd *pfd = lua_touserdata(L, 5);
-  int *fdidx = lua_touserdata(L, 6);
+  int *lens = lua_touserdata(L, 6);
+  int *fdidx = lens + 3;
+  char *skip = lua_touserdata(L, 9);
   if (status == LUA_YIELD) {
     detach_all(lua_touserdata(L, 7));
     int reason = ms_wake_reason(L);
@@ -196,33 +263,46 @@ static int select_k(lua_State *L, int status, lua_KContext ctx) {
     int rc = poll(pfd, (nfds_t)n, 0);
     if (rc < 0 && errno == EINTR) continue;
     if (rc < 0) return ms_raise_errno(L, errno);
-    int expired = !lua_isnil(L, 4) && lua_tonumber(L, 4) <= ms_now(L);
-    if (rc > 0 || expired || (status == LUA_YIELD && ms_wake_reason(L) == MS_WAKE_TIMEOUT)) break;
-    waits *ws = lua_touserdata(L, 7);
-    if (!attach(L, ws, pfd, n)) {
-      detach_all(ws);
-      continue;
+    int ready = 0;
+    for (int i = 0; i < n; i++) {
+      /* select(2) refuses a closed fd where poll(2) reports it. */
+      if (pfd[i].revents & POLLNVAL) return ms_raise_errno(L, EBADF);
+      if (sel_ready(&pfd[i], SEL_IN_ASK | SEL_OUT_ASK | SEL_EX_ASK))
+        ready = 1;
+      /* A hang-up or error poll(2) reports whatever was asked, and libuv
+       * with it: watching such an fd for what select still waits for
+       * would wake at once, every time. It cannot come anyway (a hung-up
+       * pipe never becomes writable, a socket with an error has no urgent
+       * data to come). */
+      else
+        skip[i] = (pfd[i].revents & (POLLHUP | POLLERR)) != 0;
     }
-    double timeout = lua_isnil(L, 4) ? -1 : lua_tonumber(L, 4) - ms_now(L);
-    return ms_park(L, timeout < 0 && !lua_isnil(L, 4) ? 0 : timeout, ctx, select_k);
+    int expired = !lua_isnil(L, 4) && lua_tonumber(L, 4) <= ms_now(L);
+    if (ready || expired || (status == LUA_YIELD && ms_wake_reason(L) == MS_WAKE_TIMEOUT)) break;
+    int blind = attach(L, lua_touserdata(L, 7), pfd, skip, n);
+    return ms_park(L, park_timeout(L, 4, blind), ctx, select_k);
   }
-  int len1 = (int)luaL_len(L, 1), len2 = (int)luaL_len(L, 2);
-  push_ready(L, 1, POLLIN, pfd, fdidx, 0);
-  push_ready(L, 2, POLLOUT, pfd, fdidx, len1);
-  push_ready(L, 3, POLLPRI, pfd, fdidx, len1 + len2);
+  push_ready(L, 8, SEL_IN_ASK, pfd, fdidx, 0, lens[0]);
+  push_ready(L, 8, SEL_OUT_ASK, pfd, fdidx, lens[0], lens[1]);
+  push_ready(L, 8, SEL_EX_ASK, pfd, fdidx, lens[0] + lens[1], lens[2]);
   return 3;
 }
 
-static void check_list(lua_State *L, int idx, const char *name) {
-  if (lua_istable(L, idx)) return;
-  luaL_argerror(L, idx, lua_pushfstring(L, "%s must be a table (list)", name));
+static int check_list(lua_State *L, int idx, const char *name) {
+  if (!lua_istable(L, idx))
+    luaL_argerror(L, idx, lua_pushfstring(L, "%s must be a table (list)", name));
+  lua_Integer len = luaL_len(L, idx);
+  luaL_argcheck(L, len >= 0 && len <= INT_MAX / 4, idx, "list too long");
+  return (int)len;
 }
 
-/* select.select(rlist, wlist, xlist[, timeout]) -> three lists */
+/* select.select(rlist, wlist, xlist[, timeout]) -> three lists. The lists
+ * are copied first: another task may change them while this one waits. */
 static int sel_select(lua_State *L) {
-  check_list(L, 1, "rlist");
-  check_list(L, 2, "wlist");
-  check_list(L, 3, "xlist");
+  int len1 = check_list(L, 1, "rlist");
+  int len2 = check_list(L, 2, "wlist");
+  int len3 = check_list(L, 3, "xlist");
+  luaL_argcheck(L, len1 + len2 <= INT_MAX / 4 - len3, 3, "lists too long");
   double timeout = -1;
   if (!lua_isnoneornil(L, 4)) {
     timeout = luaL_checknumber(L, 4);
@@ -234,33 +314,47 @@ static int sel_select(lua_State *L) {
     lua_pushnumber(L, ms_now(L) + timeout);
   else
     lua_pushnil(L);
-  int total = (int)(luaL_len(L, 1) + luaL_len(L, 2) + luaL_len(L, 3));
+  int total = len1 + len2 + len3;
   struct pollfd *pfd = lua_newuserdatauv(L, sizeof *pfd * (size_t)(total ? total : 1), 0);
-  int *fdidx = lua_newuserdatauv(L, sizeof *fdidx * (size_t)(total ? total : 1), 0);
+  int *lens = lua_newuserdatauv(L, sizeof *lens * (size_t)(total + 3), 0);
+  lens[0] = len1;
+  lens[1] = len2;
+  lens[2] = len3;
+  int *fdidx = lens + 3;
+  lua_pushnil(L); /* the waits, once n is known */
+  lua_createtable(L, total, 0); /* 8: the snapshot */
+  lua_createtable(L, 0, 0);     /* 9: fd -> pollfd index, then the skip flags */
   int n = 0;
-  int len1 = (int)luaL_len(L, 1), len2 = (int)luaL_len(L, 2);
-  n = collect(L, 1, POLLIN, pfd, n, fdidx, 0);
-  n = collect(L, 2, POLLOUT, pfd, n, fdidx, len1);
-  n = collect(L, 3, POLLPRI, pfd, n, fdidx, len1 + len2);
+  n = collect(L, 1, 1, "rlist", SEL_IN_ASK, pfd, n, fdidx, 0, len1, 8, 9);
+  n = collect(L, 2, 2, "wlist", SEL_OUT_ASK, pfd, n, fdidx, len1, len2, 8, 9);
+  n = collect(L, 3, 3, "xlist", SEL_EX_ASK, pfd, n, fdidx, len1 + len2, len3, 8, 9);
   new_waits(L, n);
+  lua_replace(L, 7);
+  memset(lua_newuserdatauv(L, (size_t)(n ? n : 1), 0), 0, (size_t)(n ? n : 1));
+  lua_replace(L, 9);
   return select_k(L, LUA_OK, n);
 }
 
 /* ---- poll objects ---- */
 
 /* A poll object keeps its registrations in a table fd -> eventmask (its
- * uservalue), in registration order through a list for stable results. */
+ * first uservalue) and, as CPython's dict does, polls them in the order
+ * they were first registered: the second uservalue maps fd -> sequence. */
 typedef struct {
   int busy; /* a poll() is in progress: Python raises on concurrent use */
+  lua_Integer seq;
 } pollobj;
 
 static pollobj *check_poll(lua_State *L) { return luaL_checkudata(L, 1, POLL_META); }
 
 static int poll_new(lua_State *L) {
-  pollobj *p = lua_newuserdatauv(L, sizeof *p, 1);
+  pollobj *p = lua_newuserdatauv(L, sizeof *p, 2);
   p->busy = 0;
+  p->seq = 0;
   lua_newtable(L);
   lua_setiuservalue(L, -2, 1);
+  lua_newtable(L);
+  lua_setiuservalue(L, -2, 2);
   luaL_setmetatable(L, POLL_META);
   return 1;
 }
@@ -273,18 +367,24 @@ static int check_mask(lua_State *L, int idx, int def) {
 }
 
 static int poll_register(lua_State *L) {
-  check_poll(L);
-  int fd = check_fd(L, 2, "register");
+  pollobj *p = check_poll(L);
+  int fd = check_fd(L, 2, 2, NULL, 0);
   int mask = check_mask(L, 3, POLLIN | POLLPRI | POLLOUT);
+  lua_settop(L, 3);
   lua_getiuservalue(L, 1, 1);
   lua_pushinteger(L, mask);
   lua_rawseti(L, -2, fd);
+  lua_getiuservalue(L, 1, 2);
+  if (lua_rawgeti(L, -1, fd) == LUA_TNIL) {
+    lua_pushinteger(L, ++p->seq);
+    lua_rawseti(L, -3, fd);
+  }
   return 0;
 }
 
 static int poll_modify(lua_State *L) {
   check_poll(L);
-  int fd = check_fd(L, 2, "modify");
+  int fd = check_fd(L, 2, 2, NULL, 0);
   int mask = check_mask(L, 3, POLLIN | POLLPRI | POLLOUT);
   lua_getiuservalue(L, 1, 1);
   if (lua_rawgeti(L, -1, fd) == LUA_TNIL) return ms_raise_errno(L, ENOENT);
@@ -294,13 +394,28 @@ static int poll_modify(lua_State *L) {
   return 0;
 }
 
+/* Python raises KeyError(fd): its str() is the repr of the int. */
+static int raise_keyerror(lua_State *L, int fd) {
+  ms_push_error(L, "KeyError", 0, "");
+  if (lua_getmetatable(L, -1) && luaL_getmetafield(L, -1, "__call") != LUA_TNIL) {
+    lua_insert(L, -2);
+    lua_pushinteger(L, fd);
+    lua_call(L, 2, 1);
+  } else {
+    lua_settop(L, lua_gettop(L) - 1);
+  }
+  return lua_error(L);
+}
+
 static int poll_unregister(lua_State *L) {
   check_poll(L);
-  int fd = check_fd(L, 2, "unregister");
+  int fd = check_fd(L, 2, 2, NULL, 0);
   lua_getiuservalue(L, 1, 1);
-  if (lua_rawgeti(L, -1, fd) == LUA_TNIL)
-    return ms_raise(L, "KeyError", 0, lua_pushfstring(L, "%d", fd));
+  if (lua_rawgeti(L, -1, fd) == LUA_TNIL) return raise_keyerror(L, fd);
   lua_pop(L, 1);
+  lua_pushnil(L);
+  lua_rawseti(L, -2, fd);
+  lua_getiuservalue(L, 1, 2);
   lua_pushnil(L);
   lua_rawseti(L, -2, fd);
   return 0;
@@ -330,27 +445,32 @@ static int poll_k(lua_State *L, int status, lua_KContext ctx) {
     }
     int expired = !lua_isnil(L, 2) && lua_tonumber(L, 2) <= ms_now(L);
     if (rc > 0 || expired || (status == LUA_YIELD && ms_wake_reason(L) == MS_WAKE_TIMEOUT)) break;
-    waits *ws = lua_touserdata(L, 4);
-    if (!attach(L, ws, pfd, n)) {
-      detach_all(ws);
-      continue;
-    }
-    double timeout = lua_isnil(L, 2) ? -1 : lua_tonumber(L, 2) - ms_now(L);
-    return ms_park(L, timeout < 0 && !lua_isnil(L, 2) ? 0 : timeout, ctx, poll_k);
+    int blind = attach(L, lua_touserdata(L, 4), pfd, NULL, n);
+    return ms_park(L, park_timeout(L, 2, blind), ctx, poll_k);
   }
   p->busy = 0;
-  ms_push_list(L, 0);
+  ms_push_list(L, rc);
   int k = 0;
   for (int i = 0; i < n; i++) {
     if (!pfd[i].revents) continue;
     ms_push_tuple(L, 2);
     lua_pushinteger(L, pfd[i].fd);
     lua_rawseti(L, -2, 1);
-    lua_pushinteger(L, pfd[i].revents);
+    lua_pushinteger(L, (unsigned short)pfd[i].revents);
     lua_rawseti(L, -2, 2);
     lua_rawseti(L, -2, ++k);
   }
   return 1;
+}
+
+typedef struct {
+  lua_Integer seq;
+  struct pollfd pfd;
+} pollent;
+
+static int by_seq(const void *a, const void *b) {
+  lua_Integer x = ((const pollent *)a)->seq, y = ((const pollent *)b)->seq;
+  return (x > y) - (x < y);
 }
 
 /* poll.poll([timeout_ms]) -> list of {fd, events}; nil or negative: forever. */
@@ -367,24 +487,32 @@ static int poll_poll(lua_State *L) {
     lua_pushnumber(L, ms_now(L) + timeout_ms / 1000.0);
   else
     lua_pushnil(L);
-  lua_getiuservalue(L, 1, 1);
+  lua_getiuservalue(L, 1, 1); /* 3 */
+  lua_getiuservalue(L, 1, 2); /* 4 */
   int n = 0;
   lua_pushnil(L);
-  while (lua_next(L, -2)) {
+  while (lua_next(L, 3)) {
     n++;
     lua_pop(L, 1);
   }
-  struct pollfd *pfd = lua_newuserdatauv(L, sizeof *pfd * (size_t)(n ? n : 1), 0);
+  pollent *ents = lua_newuserdatauv(L, sizeof *ents * (size_t)(n ? n : 1), 0); /* 5 */
   int i = 0;
   lua_pushnil(L);
   while (lua_next(L, 3)) {
-    pfd[i].fd = (int)lua_tointeger(L, -2);
-    pfd[i].events = (short)lua_tointeger(L, -1);
-    pfd[i].revents = 0;
+    int fd = (int)lua_tointeger(L, -2);
+    ents[i].pfd.fd = fd;
+    ents[i].pfd.events = (short)lua_tointeger(L, -1);
+    ents[i].pfd.revents = 0;
+    lua_rawgeti(L, 4, fd);
+    ents[i].seq = lua_tointeger(L, -1);
+    lua_pop(L, 2);
     i++;
-    lua_pop(L, 1);
   }
-  lua_remove(L, 3);
+  qsort(ents, (size_t)n, sizeof *ents, by_seq);
+  struct pollfd *pfd = lua_newuserdatauv(L, sizeof *pfd * (size_t)(n ? n : 1), 0);
+  for (i = 0; i < n; i++) pfd[i] = ents[i].pfd;
+  lua_replace(L, 3);
+  lua_settop(L, 3);
   new_waits(L, n);
   p->busy = 1;
   return poll_k(L, LUA_OK, n);
@@ -408,7 +536,7 @@ static int epoll_new(lua_State *L) {
   lua_Integer sizehint = luaL_optinteger(L, 1, -1);
   lua_Integer flags = luaL_optinteger(L, 2, 0);
   luaL_argcheck(L, sizehint == -1 || sizehint > 0, 1, "negative sizehint");
-  luaL_argcheck(L, flags == 0 || flags == EPOLL_CLOEXEC, 2, "invalid flags");
+  if (flags && flags != EPOLL_CLOEXEC) return ms_raise_errno(L, EINVAL);
   epollobj *e = lua_newuserdatauv(L, sizeof *e, 0);
   ms_io_init(&e->io, ms_loop(L), NULL, -1);
   luaL_setmetatable(L, EPOLL_META);
@@ -423,6 +551,16 @@ static int epoll_close(lua_State *L) {
   int fd = e->io.fd;
   if (fd >= 0) {
     ms_io_close(&e->io);
+    if (close(fd) < 0 && errno != EINTR) return ms_raise_errno(L, errno);
+  }
+  return 0;
+}
+
+static int epoll_gc(lua_State *L) {
+  epollobj *e = to_epoll(L);
+  int fd = e->io.fd;
+  if (fd >= 0) {
+    ms_io_close(&e->io);
     close(fd);
   }
   return 0;
@@ -430,7 +568,7 @@ static int epoll_close(lua_State *L) {
 
 static int epoll_ctl_op(lua_State *L, int op) {
   epollobj *e = check_epoll(L);
-  int fd = check_fd(L, 2, op == EPOLL_CTL_DEL ? "unregister" : "register");
+  int fd = check_fd(L, 2, 2, NULL, 0);
   struct epoll_event ev;
   memset(&ev, 0, sizeof ev);
   if (op != EPOLL_CTL_DEL) {
@@ -460,9 +598,7 @@ static int epoll_k(lua_State *L, int status, lua_KContext ctx) {
   int expired = !lua_isnil(L, 2) && lua_tonumber(L, 2) <= ms_now(L);
   if (n == 0 && !expired && !(status == LUA_YIELD && ms_wake_reason(L) == MS_WAKE_TIMEOUT)) {
     lua_settop(L, 3);
-    double timeout = lua_isnil(L, 2) ? -1 : lua_tonumber(L, 2) - ms_now(L);
-    if (timeout < 0 && !lua_isnil(L, 2)) timeout = 0;
-    return ms_park_io(L, &e->io, UV_READABLE, timeout, ctx, epoll_k);
+    return ms_park_io(L, &e->io, UV_READABLE, park_timeout(L, 2, 0), ctx, epoll_k);
   }
   ms_push_list(L, n);
   for (int i = 0; i < n; i++) {
@@ -488,7 +624,7 @@ static int epoll_poll(lua_State *L) {
   lua_Integer maxevents = luaL_optinteger(L, 3, -1);
   if (maxevents == -1) maxevents = 1023;
   if (maxevents <= 0 || maxevents > INT_MAX / (lua_Integer)sizeof(struct epoll_event))
-    return luaL_argerror(L, 3, lua_pushfstring(L, "maxevents must be greater than 0, got %d", (int)maxevents));
+    return luaL_argerror(L, 3, lua_pushfstring(L, "maxevents must be greater than 0, got %I", maxevents));
   lua_settop(L, 1);
   if (timeout >= 0)
     lua_pushnumber(L, ms_now(L) + timeout);
@@ -522,20 +658,22 @@ static int epoll_tostring(lua_State *L) {
   return 1;
 }
 
+/* As <poll.h> and <sys/epoll.h> give them: EPOLLET is 1u << 31, which an
+ * int would turn negative. */
 static const struct {
   const char *name;
-  int value;
+  lua_Integer value;
 } constants[] = {
     {"POLLIN", POLLIN},         {"POLLPRI", POLLPRI},       {"POLLOUT", POLLOUT},
     {"POLLERR", POLLERR},       {"POLLHUP", POLLHUP},       {"POLLNVAL", POLLNVAL},
     {"POLLRDNORM", POLLRDNORM}, {"POLLRDBAND", POLLRDBAND}, {"POLLWRNORM", POLLWRNORM},
     {"POLLWRBAND", POLLWRBAND}, {"POLLMSG", POLLMSG},       {"POLLRDHUP", POLLRDHUP},
     {"EPOLLIN", EPOLLIN},       {"EPOLLOUT", EPOLLOUT},     {"EPOLLPRI", EPOLLPRI},
-    {"EPOLLERR", EPOLLERR},     {"EPOLLHUP", EPOLLHUP},     {"EPOLLET", (int)EPOLLET},
-    {"EPOLLONESHOT", EPOLLONESHOT}, {"EPOLLEXCLUSIVE", EPOLLEXCLUSIVE},
+    {"EPOLLERR", EPOLLERR},     {"EPOLLHUP", EPOLLHUP},     {"EPOLLET", (uint32_t)EPOLLET},
+    {"EPOLLONESHOT", (uint32_t)EPOLLONESHOT}, {"EPOLLEXCLUSIVE", (uint32_t)EPOLLEXCLUSIVE},
     {"EPOLLRDHUP", EPOLLRDHUP}, {"EPOLLRDNORM", EPOLLRDNORM}, {"EPOLLRDBAND", EPOLLRDBAND},
     {"EPOLLWRNORM", EPOLLWRNORM}, {"EPOLLWRBAND", EPOLLWRBAND}, {"EPOLLMSG", EPOLLMSG},
-    {"EPOLL_CLOEXEC", EPOLL_CLOEXEC}, {NULL, 0}};
+    {"EPOLL_CLOEXEC", EPOLL_CLOEXEC}, {"PIPE_BUF", PIPE_BUF}, {NULL, 0}};
 
 int ms_open_select(lua_State *L) {
   static const luaL_Reg funcs[] = {
@@ -565,7 +703,7 @@ int ms_open_select(lua_State *L) {
   luaL_newlib(L, epoll_methods);
   lua_pushcclosure(L, epoll_index, 1);
   lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, epoll_close);
+  lua_pushcfunction(L, epoll_gc);
   lua_setfield(L, -2, "__gc");
   lua_pushcfunction(L, epoll_close);
   lua_setfield(L, -2, "__close");
@@ -580,5 +718,11 @@ int ms_open_select(lua_State *L) {
     lua_pushinteger(L, constants[i].value);
     lua_setfield(L, -2, constants[i].name);
   }
+  /* select.error is OSError, as in Python 3: the class of any OSError. */
+  ms_push_error(L, "OSError", 0, "");
+  if (lua_getmetatable(L, -1)) {
+    lua_setfield(L, -3, "error");
+  }
+  lua_pop(L, 1);
   return 1;
 }
