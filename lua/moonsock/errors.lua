@@ -18,8 +18,12 @@ local function new_instance(cls, ...)
     cls = errno_class[a1]
   end
   local e = {args = table.pack(...)}
-  if n >= 2 and math.type(a1) == "integer" then
-    e.errno, e.strerror = a1, a2
+  -- Only OSErrors read (errno, strerror) from their arguments, and only
+  -- from two to five of them, as Python's OSError.__init__.
+  if n >= 2 and n <= 5 and math.type(a1) == "integer" then
+    local c = cls
+    while c and c ~= M.OSError do c = rawget(c, "__base") end
+    if c then e.errno, e.strerror = a1, a2 end
   end
   return setmetatable(e, cls)
 end
@@ -34,6 +38,10 @@ local function matches(cls, err)
   return false
 end
 
+local repr = require("moonsock.repr").repr
+
+-- Python's BaseException.__str__: one argument as str(), several as the
+-- repr of the tuple.
 local function instance_tostring(e)
   if e.errno ~= nil then
     return string.format("[Errno %d] %s", e.errno, tostring(e.strerror))
@@ -42,7 +50,7 @@ local function instance_tostring(e)
   if args.n == 0 then return "" end
   if args.n == 1 then return tostring(args[1]) end
   local parts = {}
-  for i = 1, args.n do parts[i] = tostring(args[i]) end
+  for i = 1, args.n do parts[i] = repr(args[i]) end
   return "(" .. table.concat(parts, ", ") .. ")"
 end
 
@@ -73,6 +81,11 @@ define("RuntimeError", M.Exception)
 define("ValueError", M.Exception)
 define("LookupError", M.Exception)
 define("KeyError", M.LookupError)
+-- KeyError's str() is the repr of its one argument: KeyError('x') -> 'x'.
+M.KeyError.__tostring = function(e)
+  if e.args.n == 1 then return repr(e.args[1]) end
+  return instance_tostring(e)
+end
 define("IndexError", M.LookupError)
 define("TypeError", M.Exception)
 define("OSError", M.Exception)
