@@ -6,6 +6,11 @@ local task = require "task"
 
 local q = h.shell_quote
 
+-- A shell starts background commands with SIGINT ignored, and moonsock then
+-- keeps ignoring it, as Python does: the children these specs interrupt
+-- need SIGINT back at its default.
+local SIGINT_DFL = "env --default-signal=INT"
+
 local function both(args, stdin)
   local pre = stdin and ("printf %s " .. q(stdin) .. " | ") or ""
   local mo, me, mc = h.run(pre .. q(h.moonsock) .. " " .. args)
@@ -157,7 +162,8 @@ error("boom")
   it("interrupts code outside any task (-e) on SIGINT, with status 130", function()
     local dir = h.tempdir()
     local marker = dir .. "/started"
-    os.execute(string.format("(%s -e %s 2>%s/err; echo $? > %s/status) &", q(h.moonsock),
+    finally(function() os.execute("pkill -KILL -f " .. q(marker) .. " 2>/dev/null") end)
+    os.execute(string.format("(%s %s -e %s >/dev/null 2>%s/err; echo $? > %s/status) &", SIGINT_DFL, q(h.moonsock),
       q("io.open('" .. marker .. "', 'w'):close() require('task').sleep(30)"), q(dir), q(dir)))
     for _ = 1, 250 do
       if io.open(marker) then break end
@@ -201,7 +207,10 @@ local f = io.open(%q, "w") f:write(s:getsockname()[2]) f:close()
 s:accept()
 ]], portfile), ".lua")
     local status = dir .. "/status"
-    os.execute(string.format("(%s %s 2>%s/err; echo $? > %s) &", q(h.moonsock), q(script), q(dir), q(status)))
+    -- A failure must not leave a child holding busted's stdout open.
+    finally(function() os.execute("pkill -KILL -f " .. q(script) .. " 2>/dev/null") end)
+    os.execute(string.format("(%s %s %s >/dev/null 2>%s/err; echo $? > %s) &", SIGINT_DFL, q(h.moonsock), q(script),
+      q(dir), q(status)))
     local port
     for _ = 1, 200 do
       local f = io.open(portfile)
@@ -241,7 +250,8 @@ ok, err = pcall(function() local x = 0 while true do x = x + 1 end end)
 print("busy:", ok, errors.KeyboardInterrupt:matches(err))
 ]], ".lua")
     local out = h.tempdir() .. "/out"
-    os.execute(string.format("%s %s > %s 2>&1 &", q(h.moonsock), q(script), q(out)))
+    finally(function() os.execute("pkill -KILL -f " .. q(script) .. " 2>/dev/null") end)
+    os.execute(string.format("%s %s %s > %s 2>&1 &", SIGINT_DFL, q(h.moonsock), q(script), q(out)))
     local function wait_for(pattern)
       for _ = 1, 250 do
         local f = io.open(out)
