@@ -87,3 +87,28 @@ project "moonsock"
   files { "src/*.c", "build/gen/luamodules.c" }
   links { lua_lib, "uv", "m", "dl", "pthread", "edit" }
   linkoptions { "-Wl,-E" }
+
+-- Programs that embed moonsock through include/moonsock.h, linked with the
+-- static library as a host would: examples/embed/ -> bin/examples/, the C
+-- tests spec/c/ -> bin/tests/ (run by spec/c/run). premake4 turns the
+-- sibling link into -lmoonsock, which lib/libmoonsock.so would satisfy: the
+-- archive is named first, and --as-needed drops the unused shared one.
+local function embedding_host(name, dir, sources)
+  project(name)
+    kind "ConsoleApp"
+    targetname(name)
+    targetdir(dir)
+    objdir("build/obj/" .. name)
+    common()
+    files(sources)
+    links { "libmoonsock", lua_lib, "uv", "m", "dl", "pthread" }
+    linkoptions { "-Wl,--as-needed", "../lib/libmoonsock.a" }
+    -- Symbols (not stripped), for valgrind's reports.
+    if premake4 then flags { "Symbols" } else symbols "On" end
+end
+
+embedding_host("host_tcp", "bin/examples", { "examples/embed/host_tcp.c" })
+embedding_host("host_poll", "bin/examples", { "examples/embed/host_poll.c" })
+embedding_host("test_api", "bin/tests", { "spec/c/test_api.c", "spec/c/tap.h" })
+embedding_host("test_hostloop", "bin/tests", { "spec/c/test_hostloop.c", "spec/c/tap.h" })
+embedding_host("test_lifecycle", "bin/tests", { "spec/c/test_lifecycle.c", "spec/c/tap.h" })

@@ -8,22 +8,20 @@
 #include <string.h>
 
 #include "embedded.h"
+#include "moonsock.h"
 #include "runtime_int.h"
 
 const char ms_errors_key = 0;
 static const char runtime_key = 0;
 
-/* Every thread of a state shares its main thread's extra space, which
- * lua_newthread copies; threads made before moonsock was opened find the
- * runtime in the registry instead. */
+/* The runtime lives in the registry. Lua's per-thread extra space would be
+ * quicker, but a coroutine made before moonsock was opened copies whatever
+ * the host left there, and a host may keep its own pointer in it. */
 ms_runtime *ms_rt(lua_State *L) {
-  ms_runtime *rt = *(ms_runtime **)lua_getextraspace(L);
-  if (rt) return rt;
   lua_rawgetp(L, LUA_REGISTRYINDEX, &runtime_key);
-  rt = lua_touserdata(L, -1);
+  ms_runtime *rt = lua_touserdata(L, -1);
   lua_pop(L, 1);
   if (!rt) luaL_error(L, "moonsock is not opened in this Lua state");
-  *(ms_runtime **)lua_getextraspace(L) = rt;
   return rt;
 }
 
@@ -163,14 +161,13 @@ ms_runtime *ms_runtime_open(lua_State *L, uv_loop_t *loop) {
   lua_setfield(L, LUA_REGISTRYINDEX, "moonsock.runtime");
   lua_pushlightuserdata(L, rt);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &runtime_key);
-  *(ms_runtime **)lua_getextraspace(main) = rt;
-  *(ms_runtime **)lua_getextraspace(L) = rt;
 
   preload(L, "moonsock.core.task", ms_open_task);
   preload(L, "moonsock.core.socket", ms_open_socket);
   preload(L, "select", ms_open_select);
   preload(L, "moonsock.posix", ms_open_posix);
   preload(L, "errno", ms_open_errno);
+  preload(L, "moonsock", luaopen_moonsock); /* in bin/moonsock as in stock Lua */
   preload_embedded(L);
 
   /* The error factory and the describer of uncaught errors live in Lua. */

@@ -11,6 +11,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -634,6 +637,27 @@ static int sock_sendmsg(lua_State *L) {
 
 /* ---- sendfile ---- */
 
+/* sendfile(2) has no MSG_NOSIGNAL: block SIGPIPE around it and consume the
+ * one a closed peer raised, so a host that has not ignored SIGPIPE (stock
+ * lua5.4, an embedding program) gets EPIPE instead of dying. */
+static ssize_t sendfile_nosigpipe(int out, int in, off_t *pos, size_t n) {
+  sigset_t pipe_set, old, pending;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  sigpending(&pending);
+  int was_pending = sigismember(&pending, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  ssize_t r = sendfile(out, in, pos, n);
+  int e = errno;
+  if (r < 0 && e == EPIPE && !was_pending) {
+    struct timespec zero = {0, 0};
+    sigtimedwait(&pipe_set, NULL, &zero);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  errno = e;
+  return r;
+}
+
 /* sendfile(file[, offset[, count]]): file is a Lua io file or an fd. Like
  * Python, offset defaults to 0, and the file's position ends after the last
  * byte sent. */
@@ -651,7 +675,7 @@ static int sendfile_k(lua_State *L, int status, lua_KContext ctx) {
       if ((size_t)(count - (lua_Integer)sent) < want) want = (size_t)(count - (lua_Integer)sent);
     }
     off_t pos = offset + (off_t)sent;
-    ssize_t n = sendfile(s->io.fd, in, &pos, want);
+    ssize_t n = sendfile_nosigpipe(s->io.fd, in, &pos, want);
     if (n > 0) {
       sent += (size_t)n;
       continue;
