@@ -86,9 +86,16 @@ typedef struct {
   ms_io *io;
 } fdwait;
 
+/* The waiters of one select() or poll() call. It sits in a to-be-closed
+ * stack slot: however the call ends (results, an error from the park itself
+ * such as a pending cancel, or the task never resuming: __gc), closing
+ * unlinks every waiter, so none can later wake the task out of some other
+ * wait, and gives back the poll object's busy flag (the poll object is its
+ * uservalue). */
 typedef struct {
   int n;
   int attached;
+  int holds_busy;
   fdwait item[];
 } waits;
 
@@ -119,15 +126,29 @@ static void detach_all(waits *ws) {
   ws->attached = 0;
 }
 
-static int waits_gc(lua_State *L) {
-  detach_all(luaL_checkudata(L, 1, WAITS_META));
+typedef struct {
+  int busy; /* a poll() is in progress: Python raises on concurrent use */
+  lua_Integer seq;
+} pollobj;
+
+/* __close and __gc. */
+static int waits_close(lua_State *L) {
+  waits *ws = luaL_checkudata(L, 1, WAITS_META);
+  detach_all(ws);
+  if (ws->holds_busy) {
+    ws->holds_busy = 0;
+    lua_getiuservalue(L, 1, 1);
+    pollobj *p = lua_touserdata(L, -1);
+    if (p) p->busy = 0;
+  }
   return 0;
 }
 
 static waits *new_waits(lua_State *L, int n) {
-  waits *ws = lua_newuserdatauv(L, sizeof *ws + sizeof ws->item[0] * (size_t)(n ? n : 1), 0);
+  waits *ws = lua_newuserdatauv(L, sizeof *ws + sizeof ws->item[0] * (size_t)(n ? n : 1), 1);
   ws->n = n;
   ws->attached = 0;
+  ws->holds_busy = 0;
   memset(ws->item, 0, sizeof ws->item[0] * (size_t)n);
   luaL_setmetatable(L, WAITS_META);
   return ws;
@@ -330,6 +351,7 @@ static int sel_select(lua_State *L) {
   n = collect(L, 3, 3, "xlist", SEL_EX_ASK, pfd, n, fdidx, len1 + len2, len3, 8, 9);
   new_waits(L, n);
   lua_replace(L, 7);
+  lua_toclose(L, 7);
   memset(lua_newuserdatauv(L, (size_t)(n ? n : 1), 0), 0, (size_t)(n ? n : 1));
   lua_replace(L, 9);
   return select_k(L, LUA_OK, n);
@@ -337,13 +359,10 @@ static int sel_select(lua_State *L) {
 
 /* ---- poll objects ---- */
 
-/* A poll object keeps its registrations in a table fd -> eventmask (its
- * first uservalue) and, as CPython's dict does, polls them in the order
- * they were first registered: the second uservalue maps fd -> sequence. */
-typedef struct {
-  int busy; /* a poll() is in progress: Python raises on concurrent use */
-  lua_Integer seq;
-} pollobj;
+/* A poll object (a pollobj, defined above) keeps its registrations in a
+ * table fd -> eventmask (its first uservalue) and, as CPython's dict does,
+ * polls them in the order they were first registered: the second uservalue
+ * maps fd -> sequence. */
 
 static pollobj *check_poll(lua_State *L) { return luaL_checkudata(L, 1, POLL_META); }
 
@@ -422,33 +441,24 @@ static int poll_unregister(lua_State *L) {
 }
 
 /* Stack after the first call: 1 pollobj, 2 deadline or nil, 3 pollfd buffer,
- * 4 waits. */
+ * 4 waits (to be closed: that also clears the busy flag). */
 static int poll_k(lua_State *L, int status, lua_KContext ctx) {
   int n = (int)ctx;
-  pollobj *p = lua_touserdata(L, 1);
   struct pollfd *pfd = lua_touserdata(L, 3);
   if (status == LUA_YIELD) {
     detach_all(lua_touserdata(L, 4));
-    if (ms_wake_reason(L) != MS_WAKE_TIMEOUT) {
-      p->busy = 0;
-      ms_check_wake(L);
-      p->busy = 1;
-    }
+    if (ms_wake_reason(L) != MS_WAKE_TIMEOUT) ms_check_wake(L);
   }
   int rc;
   for (;;) {
     rc = poll(pfd, (nfds_t)n, 0);
     if (rc < 0 && errno == EINTR) continue;
-    if (rc < 0) {
-      p->busy = 0;
-      return ms_raise_errno(L, errno);
-    }
+    if (rc < 0) return ms_raise_errno(L, errno);
     int expired = !lua_isnil(L, 2) && lua_tonumber(L, 2) <= ms_now(L);
     if (rc > 0 || expired || (status == LUA_YIELD && ms_wake_reason(L) == MS_WAKE_TIMEOUT)) break;
     int blind = attach(L, lua_touserdata(L, 4), pfd, NULL, n);
     return ms_park(L, park_timeout(L, 2, blind), ctx, poll_k);
   }
-  p->busy = 0;
   ms_push_list(L, rc);
   int k = 0;
   for (int i = 0; i < n; i++) {
@@ -513,8 +523,12 @@ static int poll_poll(lua_State *L) {
   for (i = 0; i < n; i++) pfd[i] = ents[i].pfd;
   lua_replace(L, 3);
   lua_settop(L, 3);
-  new_waits(L, n);
+  waits *ws = new_waits(L, n);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, 4, 1);
   p->busy = 1;
+  ws->holds_busy = 1;
+  lua_toclose(L, 4);
   return poll_k(L, LUA_OK, n);
 }
 
@@ -688,8 +702,10 @@ int ms_open_select(lua_State *L) {
       {"poll", epoll_poll},         {"close", epoll_close},   {"fileno", epoll_fileno},
       {NULL, NULL}};
   luaL_newmetatable(L, WAITS_META);
-  lua_pushcfunction(L, waits_gc);
+  lua_pushcfunction(L, waits_close);
   lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, waits_close);
+  lua_setfield(L, -2, "__close");
   lua_pop(L, 1);
 
   luaL_newmetatable(L, POLL_META);
