@@ -362,3 +362,15 @@ describe("moonsock.posix bad arguments", function()
     end
   end)
 end)
+
+describe("moonsock.posix.umask", function()
+  it("sets the mask and returns the previous one, as os.umask", function()
+    local posix = require "moonsock.posix"
+    local h = require "spec.support.helpers"
+    local py = h.python("import os\nold = os.umask(0o27)\nprint(os.umask(old) == 0o27)")
+    local old = posix.umask(tonumber("27", 8))
+    local back = posix.umask(old)
+    assert.are.equal(py, tostring(back == tonumber("27", 8)):gsub("^%l", string.upper) .. "\n")
+    assert.has_error(function() posix.umask(-1) end)
+  end)
+end)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -77,6 +78,14 @@ static int px_strerror(lua_State *L) {
   return 1;
 }
 
+/* os.umask(mask) -> the previous mask. */
+static int px_umask(lua_State *L) {
+  lua_Integer mask = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, mask >= 0 && mask <= 0777, 1, "mask out of range");
+  lua_pushinteger(L, umask((mode_t)mask));
+  return 1;
+}
+
 static int px_getpid(lua_State *L) {
   lua_pushinteger(L, getpid());
   return 1;
@@ -135,6 +144,7 @@ int ms_open_posix(lua_State *L) {
                                    {"_exit", px_exit},
                                    {"getpid", px_getpid},
                                    {"strerror", px_strerror},
+                                   {"umask", px_umask},
                                    {"getppid", px_getppid},
                                    {"kill", px_kill},
                                    {"WIFEXITED", px_WIFEXITED},

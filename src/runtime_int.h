@@ -60,6 +60,7 @@ struct ms_runtime {
   int sigint_installed;
   ms_iomap iomap;     /* fd -> ms_io, shared by sockets and select */
   ms_task *only;      /* in a forked child: the one task that goes on */
+  int main_only;      /* ms_sched_run_main: stop once the main task has ended */
   char *scratch;      /* recv buffer reused across calls */
   size_t scratch_size;
 };
@@ -77,6 +78,9 @@ void ms_spawn_host(lua_State *L, int nargs);
 /* Runs the loop until the main task and every non-daemon task have ended
  * (or moonsock_stop). */
 void ms_sched_run(ms_runtime *rt);
+/* Runs the loop until the main task has ended, leaving the other tasks to
+ * run later (the REPL after `moonsock -i script`). */
+void ms_sched_run_main(ms_runtime *rt);
 void ms_sched_install_sigint(ms_runtime *rt);
 
 #endif

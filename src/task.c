@@ -8,6 +8,7 @@
  * a task is never resumed from inside another one.
  */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,7 +96,7 @@ static int main_done(ms_runtime *rt) {
   return !rt->main || rt->main->state == MS_T_DONE;
 }
 
-static int others_done(ms_runtime *rt) { return rt->only || rt->nondaemon == 0; }
+static int others_done(ms_runtime *rt) { return rt->only || rt->main_only || rt->nondaemon == 0; }
 
 static void check_exit(ms_runtime *rt) {
   if (main_done(rt) && others_done(rt) && rt->running)
@@ -191,7 +192,10 @@ static int start_timer(ms_task *t, double timeout) {
    * that ran long (or a blocking io.popen) would see its timer fire early. */
   uv_update_time(t->rt->loop);
   double ms = timeout * 1000.0;
-  uint64_t delay = ms <= 0 ? 0 : ms >= 1e15 ? (uint64_t)1e15 : (uint64_t)(ms + 0.999);
+  /* libuv's clock is whole milliseconds, truncated: a timer can fire up to
+   * 1 ms early by the monotonic clock, and a wait must last at least as long
+   * as asked, as Python's do. */
+  uint64_t delay = ms <= 0 ? 0 : ms >= 1e15 ? (uint64_t)1e15 : (uint64_t)ceil(ms) + 1;
   return uv_timer_start(t->timer, on_timer, delay, 0);
 }
 
@@ -681,6 +685,14 @@ void ms_sched_run(ms_runtime *rt) {
         break;
     }
   }
+}
+
+/* The same, but only until the main task has ended: the other tasks stay as
+ * they are, parked or ready, for the REPL of `-i` to run on. */
+void ms_sched_run_main(ms_runtime *rt) {
+  rt->main_only = 1;
+  ms_sched_run(rt);
+  rt->main_only = 0;
 }
 
 void ms_after_fork_child(lua_State *L) {

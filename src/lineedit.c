@@ -1,0 +1,230 @@
+/*
+ * libedit glue for the moonsock command. libedit's readline emulation offers
+ * a callback interface (rl_callback_handler_install / rl_callback_read_char)
+ * that reads one key per call: the REPL calls le_read only once the loop has
+ * seen fd 0 readable, so tasks keep running while the user types.
+ *
+ * Two libedit habits shape this file. Its callback mode turns itself off when
+ * a line ends (the terminal goes back to cooked mode), so every new line needs
+ * le_prompt, which also redraws the prompt. And it catches signals itself
+ * unless told not to: SIGINT must reach moonsock's scheduler instead.
+ */
+#include "lineedit.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <editline/readline.h>
+
+static struct {
+  int open;
+  int active;          /* a prompt and the line being edited are on screen */
+  int done;            /* the callback handed over a line (or EOF) */
+  char *line;          /* that line; NULL at EOF */
+  char *histfile;
+  char *last;          /* the last statement remembered, not stored twice */
+  le_completer complete;
+  void *ud;
+} le;
+
+/* ---- completion ---- */
+
+static char **matches;
+static size_t next_match;
+
+static void free_matches(void) {
+  if (!matches) return;
+  for (size_t i = 0; matches[i]; i++) free(matches[i]);
+  free(matches);
+  matches = NULL;
+}
+
+/* readline's generator protocol: state 0 starts a new word. */
+static char *generate(const char *text, int state) {
+  if (state == 0) {
+    free_matches();
+    matches = le.complete ? le.complete(text, le.ud) : NULL;
+    next_match = 0;
+  }
+  if (!matches || !matches[next_match]) return NULL;
+  return strdup(matches[next_match++]);
+}
+
+static char **attempt(const char *text, int start, int end) {
+  (void)start;
+  (void)end;
+  rl_attempted_completion_over = 1; /* never fall back to file names */
+  return rl_completion_matches(text, generate);
+}
+
+/* ---- opening and closing ---- */
+
+void le_open(const char *histfile, int histmax, le_completer complete, void *ud) {
+  static int registered;
+  memset(&le, 0, sizeof le);
+  le.complete = complete;
+  le.ud = ud;
+  rl_readline_name = "moonsock"; /* for ~/.editrc */
+  rl_catch_signals = 0;
+  rl_instream = stdin;
+  rl_outstream = stdout;
+  rl_attempted_completion_function = attempt;
+  /* '.' and ':' stay inside a word, so socket.geth and s:set complete whole. */
+  rl_basic_word_break_characters = " \t\n\"'`@$><=;|&{}()[],+-*/%^~#";
+  rl_completion_append_character = '\0';
+  using_history(); /* initialises libedit */
+  if (!registered++) atexit(le_close); /* os.exit() at a prompt must not leave the tty raw */
+  if (histmax > 0) stifle_history(histmax);
+  if (histfile && *histfile) {
+    le.histfile = strdup(histfile);
+    read_history(le.histfile);
+  }
+  le.open = 1;
+}
+
+void le_close(void) {
+  if (!le.open) return;
+  if (le.active) rl_callback_handler_remove();
+  le.active = 0;
+  free_matches();
+  free(le.histfile);
+  free(le.last);
+  free(le.line);
+  le.open = 0;
+}
+
+/* ---- reading ---- */
+
+static void on_line(char *line) {
+  le.done = 1;
+  le.line = line;
+}
+
+void le_prompt(const char *prompt) {
+  if (le.active) rl_callback_handler_remove();
+  free(le.line);
+  le.line = NULL;
+  le.done = 0;
+  le.active = 1;
+  rl_callback_handler_install(prompt, on_line); /* draws the prompt */
+  rl_point = rl_end = 0; /* libedit updates them only after a key */
+  fflush(stdout);
+}
+
+/* A hung-up terminal stays readable and libedit then reads nothing, which
+ * would spin: readable with no byte waiting means the input has ended. */
+static int input_ended(void) {
+  struct pollfd p = {0, POLLIN, 0};
+  if (poll(&p, 1, 0) < 0) return 0;
+  if (p.revents & (POLLERR | POLLNVAL)) return 1;
+  if (!(p.revents & (POLLIN | POLLHUP))) return 0;
+  int n = 0;
+  if (ioctl(0, FIONREAD, &n) < 0) return 1;
+  return n == 0;
+}
+
+int le_read(char **line) {
+  *line = NULL;
+  if (!le.active) return 0;
+  if (input_ended()) {
+    rl_callback_handler_remove();
+    le.active = 0;
+    return -1;
+  }
+  rl_callback_read_char();
+  fflush(stdout);
+  if (!le.done) return 0;
+  le.active = 0; /* libedit has left callback mode and the cooked tty is back */
+  le.done = 0;
+  *line = le.line;
+  le.line = NULL;
+  return *line ? 1 : -1;
+}
+
+/* ---- the screen ---- */
+
+/* Terminal columns taken by s[0..n), skipping what the prompt marks as
+ * invisible (between \1 and \2) and UTF-8 continuation bytes. */
+static int width(const char *s, size_t n) {
+  int w = 0, hidden = 0;
+  for (size_t i = 0; i < n && s[i]; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == RL_PROMPT_START_IGNORE) hidden = 1;
+    else if (c == RL_PROMPT_END_IGNORE) hidden = 0;
+    else if (!hidden && (c & 0xC0) != 0x80) w++;
+  }
+  return w;
+}
+
+static int columns(void) {
+  int cols = 0;
+  rl_get_screen_size(NULL, &cols);
+  return cols > 0 ? cols : 80;
+}
+
+/* How many rows the cursor sits below the prompt's row, and how many rows
+ * the edited line reaches below the cursor. */
+static void rows(int *above, int *below, int *endcol) {
+  int cols = columns();
+  int plen = rl_prompt ? width(rl_prompt, strlen(rl_prompt)) : 0;
+  const char *buf = rl_line_buffer ? rl_line_buffer : "";
+  int at = plen + width(buf, (size_t)rl_point);
+  int end = plen + width(buf, (size_t)rl_end);
+  *above = at / cols;
+  *below = end / cols - at / cols;
+  *endcol = end % cols;
+}
+
+/* Leaves the line on screen, followed by mark, with the cursor below. */
+void le_abandon(const char *mark) {
+  if (!le.active) return;
+  int above, below, endcol;
+  rows(&above, &below, &endcol);
+  if (below > 0) printf("\033[%dB", below);
+  fputs("\r", stdout);
+  if (endcol > 0) printf("\033[%dC", endcol);
+  rl_callback_handler_remove();
+  le.active = 0;
+  fputs(mark, stdout);
+  fputs("\n", stdout);
+  fflush(stdout);
+}
+
+void le_hide(void) {
+  if (!le.active) return;
+  int above, below, endcol;
+  rows(&above, &below, &endcol);
+  fputs("\r", stdout);
+  if (above > 0) printf("\033[%dA", above);
+  fputs("\033[J", stdout);
+  fflush(stdout);
+}
+
+void le_show(int at_line_start) {
+  if (!le.active) return;
+  if (!at_line_start) fputs("\n", stdout);
+  fflush(stdout);
+  rl_forced_update_display(); /* the prompt and the line, from column 0 */
+  fflush(stdout);
+}
+
+/* ---- history ---- */
+
+void le_remember(const char *statement) {
+  if (!le.open || !*statement) return;
+  if (le.last && strcmp(le.last, statement) == 0) return;
+  free(le.last);
+  le.last = strdup(statement);
+  add_history(statement);
+  if (le.histfile) {
+    /* The history may hold secrets typed at the prompt. */
+    mode_t old = umask(077);
+    write_history(le.histfile);
+    umask(old);
+  }
+}
