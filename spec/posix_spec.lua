@@ -365,7 +365,6 @@ end)
 
 describe("moonsock.posix.umask", function()
   it("sets the mask and returns the previous one, as os.umask", function()
-    local posix = require "moonsock.posix"
     local h = require "spec.support.helpers"
     local py = h.python("import os\nold = os.umask(0o27)\nprint(os.umask(old) == 0o27)")
     local old = posix.umask(tonumber("27", 8))
