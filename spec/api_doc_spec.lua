@@ -652,7 +652,7 @@ describe("docs/api.md", function()
   it("has the sections in the order of the brief", function()
     local want = {"The task model", "socket", "task", "Synchronisation objects", "thread",
                   "select", "selectors", "socketserver", "asyncore", "asynchat", "ipaddress", "urllib.parse",
-                  "binascii", "errno", "moonsock.posix", "moonsock.class",
+                  "binascii", "errno", "moonsock.posix", "moonsock.class", "repl",
                   "Command line", "moonsock.errors", "moonsock.repr"}
     assert.are.same(want, sections)
     local missing = {}
