@@ -398,12 +398,18 @@ static int send_k(lua_State *L, int status, lua_KContext ctx) {
   }
 }
 
-static int sock_send(lua_State *L) {
-  check_open(L, 1);
+/* send and sendall take (data[, flags]): checked once, before the first
+ * try, so the continuations can trust the stack. */
+static void check_send_args(lua_State *L) {
   size_t len;
+  check_open(L, 1);
   check_data(L, 2, &len);
   opt_flags(L, 3);
   lua_settop(L, 3);
+}
+
+static int sock_send(lua_State *L) {
+  check_send_args(L);
   return send_k(L, LUA_OK, 0);
 }
 
@@ -429,11 +435,7 @@ static int sendall_k(lua_State *L, int status, lua_KContext ctx) {
 }
 
 static int sock_sendall(lua_State *L) {
-  check_open(L, 1);
-  size_t len;
-  check_data(L, 2, &len);
-  opt_flags(L, 3);
-  lua_settop(L, 3);
+  check_send_args(L);
   return sendall_k(L, LUA_OK, 0);
 }
 
