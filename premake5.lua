@@ -14,6 +14,11 @@ end
 local lua_inc = os.getenv("LUA_INCDIR") or "/usr/include/lua5.4"
 local lua_lib = os.getenv("LUA_LIB") or "lua5.4"
 local sanitize = os.getenv("MOONSOCK_SANITIZE") == "1"
+-- The sanitizer build lives beside the normal one (bin-asan/, lib-asan/,
+-- build/obj-asan/): building one never overwrites the other's objects or
+-- binaries, so scripts/test --sanitize can follow a normal run.
+local function out(dir) return sanitize and (dir:gsub("^(%a+)", "%1-asan")) or dir end
+local obj = sanitize and "build/obj-asan/" or "build/obj/"
 
 local function common()
   language "C"
@@ -22,8 +27,12 @@ local function common()
   buildoptions { "-std=c11", "-Wall", "-Wextra", "-Werror", "-fPIC",
                  "-Wno-unused-parameter", "-fvisibility=hidden" }
   if sanitize then
-    buildoptions { "-fsanitize=address,undefined", "-fno-omit-frame-pointer" }
+    -- No recovery: the first undefined-behaviour report ends the process.
+    buildoptions { "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+                   "-fno-omit-frame-pointer" }
     linkoptions { "-fsanitize=address,undefined" }
+    -- Not stripped: the reports name file and line.
+    if premake4 then flags { "Symbols" } else symbols "On" end
   end
   when "debug"
     defines { "MOONSOCK_DEBUG" }
@@ -41,8 +50,8 @@ workspace "moonsock"
 project "libmoonsock"
   kind "StaticLib"
   targetname "moonsock"
-  targetdir "lib"
-  objdir "build/obj/lib"
+  targetdir(out "lib")
+  objdir(obj .. "lib")
   common()
   files { "src/*.c", "build/gen/luamodules.c" }
   excludes { "src/main.c", "src/lineedit.c" }
@@ -53,14 +62,14 @@ project "libmoonsock-shared"
   kind "SharedLib"
   targetname "moonsock"
   targetextension ".so.0.1.0"
-  targetdir "lib"
-  objdir "build/obj/shared"
+  targetdir(out "lib")
+  objdir(obj .. "shared")
   common()
   files { "src/*.c", "build/gen/luamodules.c" }
   excludes { "src/main.c", "src/lineedit.c" }
   links { lua_lib, "uv", "m", "dl", "pthread" }
   linkoptions { "-Wl,-soname,libmoonsock.so.0", "-Wl,--no-undefined" }
-  postbuildcommands { "cd ../lib && ln -sf libmoonsock.so.0.1.0 libmoonsock.so.0 && ln -sf libmoonsock.so.0 libmoonsock.so" }
+  postbuildcommands { "cd ../" .. out "lib" .. " && ln -sf libmoonsock.so.0.1.0 libmoonsock.so.0 && ln -sf libmoonsock.so.0 libmoonsock.so" }
 
 -- The Lua C module for stock lua5.4 (require "moonsock"). It must not link
 -- Lua: the interpreter that loads it provides those symbols.
@@ -68,8 +77,8 @@ project "moonsock-lua"
   kind "SharedLib"
   targetname "moonsock"
   targetprefix ""
-  targetdir "lib/lua/5.4"
-  objdir "build/obj/luamod"
+  targetdir(out "lib/lua/5.4")
+  objdir(obj .. "luamod")
   common()
   files { "src/*.c", "build/gen/luamodules.c" }
   excludes { "src/main.c", "src/lineedit.c" }
@@ -78,8 +87,8 @@ project "moonsock-lua"
 project "moonsock"
   kind "ConsoleApp"
   targetname "moonsock"
-  targetdir "bin"
-  objdir "build/obj/bin"
+  targetdir(out "bin")
+  objdir(obj .. "bin")
   common()
   -- The command uses moonsock's internals, which the libraries hide: it
   -- compiles the sources itself rather than linking either library (with
@@ -97,12 +106,12 @@ local function embedding_host(name, dir, sources)
   project(name)
     kind "ConsoleApp"
     targetname(name)
-    targetdir(dir)
-    objdir("build/obj/" .. name)
+    targetdir(out(dir))
+    objdir(obj .. name)
     common()
     files(sources)
     links { "libmoonsock", lua_lib, "uv", "m", "dl", "pthread" }
-    linkoptions { "-Wl,--as-needed", "../lib/libmoonsock.a" }
+    linkoptions { "-Wl,--as-needed", "../" .. out "lib" .. "/libmoonsock.a" }
     -- Symbols (not stripped), for valgrind's reports.
     if premake4 then flags { "Symbols" } else symbols "On" end
 end
