@@ -8,6 +8,8 @@
 -- prints, once ports are normalised (normalise below is the only rule).
 --
 -- Run: bin/moonsock /usr/bin/busted spec/async_examples_spec.lua
+-- The binary running this spec (bin-asan/moonsock under scripts/test --sanitize).
+local MOONSOCK = "'" .. require("spec.support.helpers").moonsock:gsub("'", "'\\''") .. "'"
 local socket = require "socket"
 local task = require "task"
 
@@ -64,7 +66,7 @@ end
 local function command(lang, name, args)
   local quoted = {}
   for i, a in ipairs(args) do quoted[i] = sh_quote(a) end
-  local prog = lang == "lua" and ("bin/moonsock examples/" .. name .. ".lua")
+  local prog = lang == "lua" and (MOONSOCK .. " examples/" .. name .. ".lua")
     or ("python3 examples/python/" .. name .. ".py")
   return prog .. " " .. table.concat(quoted, " ")
 end

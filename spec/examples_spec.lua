@@ -8,6 +8,8 @@
 -- sides. The expected text is always what python3 prints.
 --
 -- Run: bin/moonsock /usr/bin/busted spec/examples_spec.lua
+-- The binary running this spec (bin-asan/moonsock under scripts/test --sanitize).
+local MOONSOCK = "'" .. require("spec.support.helpers").moonsock:gsub("'", "'\\''") .. "'"
 local socket = require "socket"
 local task = require "task"
 
@@ -102,7 +104,7 @@ end
 local function command(lang, name, args)
   local quoted = {}
   for i, a in ipairs(args or {}) do quoted[i] = sh_quote(tostring(a)) end
-  local prog = lang == "lua" and ("bin/moonsock examples/" .. name .. ".lua")
+  local prog = lang == "lua" and (MOONSOCK .. " examples/" .. name .. ".lua")
     or ("python3 examples/python/" .. name .. ".py")
   return prog .. (#quoted > 0 and " " .. table.concat(quoted, " ") or "")
 end
@@ -357,7 +359,7 @@ describe("examples", function()
   end
 
   it("demo exits 0 by itself, and its three clients get their echoes", function()
-    local res = run("bin/moonsock examples/demo.lua")
+    local res = run(MOONSOCK .. " examples/demo.lua")
     assert.are.equal(0, res.code, tostring(res.err))
     local n = 0
     for sent, got in res.out:gmatch("sent '([^']*)', got back '([^']*)'") do

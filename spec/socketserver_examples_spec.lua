@@ -8,6 +8,8 @@
 -- status. Only what differs from run to run is normalised (normalise below).
 --
 -- Run: bin/moonsock /usr/bin/busted spec/socketserver_examples_spec.lua
+-- The binary running this spec (bin-asan/moonsock under scripts/test --sanitize).
+local MOONSOCK = "'" .. require("spec.support.helpers").moonsock:gsub("'", "'\\''") .. "'"
 local socket = require "socket"
 local task = require "task"
 
@@ -76,7 +78,7 @@ end
 local function command(lang, name, args)
   local quoted = {}
   for i, a in ipairs(args or {}) do quoted[i] = sh_quote(a) end
-  local prog = lang == "lua" and ("bin/moonsock examples/" .. name .. ".lua")
+  local prog = lang == "lua" and (MOONSOCK .. " examples/" .. name .. ".lua")
     or ("python3 examples/python/" .. name .. ".py")
   return prog .. (#quoted > 0 and " " .. table.concat(quoted, " ") or "")
 end

@@ -90,6 +90,16 @@ static double check_timeout(lua_State *L, int idx) {
 
 /* ---- creating ---- */
 
+/* Sockets dropped without close() keep their fds until the collector runs,
+ * and the collector knows nothing of fds: when the table is full, collect
+ * and try once more (Python frees them at once, by reference count). */
+static int collect_for_fds(lua_State *L, int *retried) {
+  if ((errno != EMFILE && errno != ENFILE) || *retried) return 0;
+  *retried = 1;
+  lua_gc(L, LUA_GCCOLLECT);
+  return 1;
+}
+
 /* A socket object is created closed and then given its fd, so a memory
  * error in between leaks nothing. */
 static sock *new_sock(lua_State *L) {
@@ -137,7 +147,9 @@ static int sock_new(lua_State *L) {
     if (type < 0) type = sockopt_int(fd, SOL_SOCKET, SO_TYPE, &v) ? ms_raise_errno(L, errno) : v;
     if (proto < 0) proto = sockopt_int(fd, SOL_SOCKET, SO_PROTOCOL, &v) ? ms_raise_errno(L, errno) : v;
   } else {
-    fd = socket((int)family, (int)type | SOCK_CLOEXEC | SOCK_NONBLOCK, (int)proto);
+    int retried = 0;
+    do fd = socket((int)family, (int)type | SOCK_CLOEXEC | SOCK_NONBLOCK, (int)proto);
+    while (fd < 0 && collect_for_fds(L, &retried));
     if (fd < 0) return ms_raise_errno(L, errno);
   }
   if (setup_fd(L, s, fd) < 0) {
@@ -224,9 +236,11 @@ static sock *resume_check(lua_State *L, int status) {
 static int accept_k(lua_State *L, int status, lua_KContext ctx) {
   sock *s = resume_check(L, status);
   struct sockaddr_storage ss;
+  int retried = 0;
   for (;;) {
     socklen_t len = sizeof ss;
     int fd = accept4(s->io.fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0 && collect_for_fds(L, &retried)) continue;
     if (fd >= 0) {
       sock *c = new_sock(L);
       ms_io_init(&c->io, ms_loop(L), ms_iomap_of(L), fd);
@@ -487,7 +501,10 @@ static int recvmsg_k(lua_State *L, int status, lua_KContext ctx) {
   size_t n = (size_t)lua_tointeger(L, 2);
   size_t anc = (size_t)lua_tointeger(L, 3);
   int flags = (int)lua_tointeger(L, 4);
-  char *buf = scratch(L, n + anc + 1);
+  /* The control buffer starts where struct cmsghdr may start. */
+  size_t align = _Alignof(struct cmsghdr);
+  size_t coff = (n + align - 1) / align * align;
+  char *buf = scratch(L, coff + anc + 1);
   struct sockaddr_storage ss;
   struct iovec iov = {buf, n};
   for (;;) {
@@ -497,7 +514,7 @@ static int recvmsg_k(lua_State *L, int status, lua_KContext ctx) {
     msg.msg_namelen = sizeof ss;
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    msg.msg_control = anc ? buf + n : NULL;
+    msg.msg_control = anc ? buf + coff : NULL;
     msg.msg_controllen = anc;
     ssize_t got = recvmsg(s->io.fd, &msg, flags | MSG_CMSG_CLOEXEC);
     if (got >= 0) {
@@ -733,7 +750,9 @@ static int sock_shutdown(lua_State *L) {
 
 static int sock_dup(lua_State *L) {
   sock *s = check_open(L, 1);
-  int fd = fcntl(s->io.fd, F_DUPFD_CLOEXEC, 0);
+  int fd, retried = 0;
+  do fd = fcntl(s->io.fd, F_DUPFD_CLOEXEC, 0);
+  while (fd < 0 && collect_for_fds(L, &retried));
   if (fd < 0) return ms_raise_errno(L, errno);
   sock *d = new_sock(L);
   ms_io_init(&d->io, ms_loop(L), ms_iomap_of(L), fd);
@@ -868,8 +887,10 @@ static int mod_socketpair(lua_State *L) {
   sock *a = new_sock(L);
   sock *b = new_sock(L);
   int fds[2];
-  if (socketpair((int)family, (int)type | SOCK_CLOEXEC | SOCK_NONBLOCK, (int)proto, fds) < 0)
-    return ms_raise_errno(L, errno);
+  int rc, retried = 0;
+  do rc = socketpair((int)family, (int)type | SOCK_CLOEXEC | SOCK_NONBLOCK, (int)proto, fds);
+  while (rc < 0 && collect_for_fds(L, &retried));
+  if (rc < 0) return ms_raise_errno(L, errno);
   sock *both[2] = {a, b};
   for (int i = 0; i < 2; i++) {
     ms_io_init(&both[i]->io, ms_loop(L), ms_iomap_of(L), fds[i]);
@@ -907,7 +928,9 @@ static int mod_issocket(lua_State *L) {
 static int mod_dupfd(lua_State *L) {
   lua_Integer fd = luaL_checkinteger(L, 1);
   luaL_argcheck(L, fd >= 0 && fd <= INT_MAX, 1, "file descriptor out of range");
-  int d = fcntl((int)fd, F_DUPFD_CLOEXEC, 0);
+  int d, retried = 0;
+  do d = fcntl((int)fd, F_DUPFD_CLOEXEC, 0);
+  while (d < 0 && collect_for_fds(L, &retried));
   if (d < 0) return ms_raise_errno(L, errno);
   lua_pushinteger(L, d);
   return 1;
