@@ -118,7 +118,8 @@ local function session(example, server_lang, client_lang, extra_client_args)
     for _, a in ipairs(extra_client_args or {}) do args[#args + 1] = a end
     os.execute(string.format("cd %s && timeout 60 %s < /dev/null > %s/cout 2> %s/cerr; echo $? > %s/crc",
       sh_quote(ROOT), command(client_lang, example .. "_client", args), d, d, d))
-    assert(wait_until(function() return read_file(dir .. "/src") ~= nil end, 30),
+    -- "echo $? > src" creates the file before it writes the number.
+    assert(wait_until(function() return tonumber(read_file(dir .. "/src") or "") ~= nil end, 30),
       "server did not end: " .. tostring(read_file(dir .. "/serr")))
     result.server = {out = normalise(read_file(dir .. "/sout"), port), err = read_file(dir .. "/serr"),
                      code = tonumber(read_file(dir .. "/src"))}

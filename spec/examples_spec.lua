@@ -190,7 +190,8 @@ end
 
 -- Waits (at most 10 s) for the server to end; -> {out =, code =}.
 local function finish_server(srv)
-  local ended = wait_until(function() return read_file(srv.dir .. "/rc") ~= nil end, 10)
+  -- "echo $? > rc" creates the file before it writes the number: wait for it.
+  local ended = wait_until(function() return tonumber(read_file(srv.dir .. "/rc") or "") ~= nil end, 10)
   local result = {
     out = read_file(srv.dir .. "/out"),
     code = tonumber(read_file(srv.dir .. "/rc")),

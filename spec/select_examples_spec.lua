@@ -63,7 +63,9 @@ end
 
 -- Waits for a process from start() to end; -> {out =, err =, code =}.
 local function finish(proc, seconds)
-  local ended = wait_until(function() return read_file(proc.dir .. "/rc") ~= nil end, seconds or 30)
+  -- "echo $? > rc" creates the file before it writes the number: wait for it.
+  local ended = wait_until(function() return tonumber(read_file(proc.dir .. "/rc") or "") ~= nil end,
+    seconds or 30)
   local res = {out = read_file(proc.dir .. "/out"), err = read_file(proc.dir .. "/err"),
                code = tonumber(read_file(proc.dir .. "/rc") or "")}
   os.execute("rm -rf " .. h.shell_quote(proc.dir))

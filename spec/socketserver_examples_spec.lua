@@ -166,7 +166,8 @@ end
 
 -- Waits (at most 10 s) for the server to end, kills it if it does not.
 local function finish_server(dir)
-  local ended = wait_until(function() return read_file(dir .. "/rc") ~= nil end, 10)
+  -- "echo $? > rc" creates the file before it writes the number: wait for it.
+  local ended = wait_until(function() return tonumber(read_file(dir .. "/rc") or "") ~= nil end, 10)
   local res = {out = read_file(dir .. "/out"), err = read_file(dir .. "/err"),
                code = tonumber(read_file(dir .. "/rc"))}
   if not ended then
