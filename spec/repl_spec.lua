@@ -594,8 +594,10 @@ describe("repl.serve and moonsock --attach", function()
 
   it("detaches with a message when the program closes its server", function()
     local other = repl.serve(dir .. "/closing.sock")
-    local t = pty.start(string.format("env MOONSOCK_HISTORY= %s --attach %s", q(h.moonsock),
-      q(dir .. "/closing.sock")))
+    -- argv[0] "moonsock": a long path to the binary (a clone, bin-asan/) would
+    -- wrap the message on the 80-column screen.
+    local t = pty.start(string.format("env MOONSOCK_HISTORY= bash -c %s",
+      q(string.format("exec -a moonsock %s --attach %s", q(h.moonsock), q(dir .. "/closing.sock")))))
     prompt(t)
     other:close()
     assert(t:wait("\n>\n[^\n]*: the program closed the connection$"))
