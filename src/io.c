@@ -81,9 +81,12 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     }
     w = next;
   }
-  /* On an error libuv has stopped the handle itself. */
+  /* A woken task usually waits again for the same events right away: keep
+   * watching, so that costs no epoll_ctl. Only a callback that finds nobody
+   * waiting narrows or stops the watch. On an error libuv has stopped the
+   * handle itself. */
   if (status < 0) io->polled = 0;
-  update_poll(io);
+  if (status < 0 || !ready) update_poll(io);
   while (ready) {
     ms_waiter *next = ready->next;
     ready->next = NULL;
