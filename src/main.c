@@ -928,7 +928,6 @@ int main(int argc, char **argv) {
     print_message("cannot create state: not enough memory");
     return EXIT_FAILURE;
   }
-  *(ms_runtime **)lua_getextraspace(L) = NULL;
   lua_gc(L, LUA_GCSTOP);
   lua_pushcfunction(L, pmain);
   lua_pushinteger(L, argc);

@@ -117,7 +117,6 @@ static int runtime_gc(lua_State *L) {
     uv_run(rt->loop, UV_RUN_NOWAIT); /* the host's loop: just finish our closes */
   }
   ms_iomap_free(&rt->iomap);
-  free(rt->scratch);
   free(rt);
   return 0;
 }

@@ -20,7 +20,7 @@ struct ms_task {
   int state;          /* enum ms_task_state */
   int wake;           /* enum ms_wake: why it was last woken */
   int nargs;          /* arguments for the first resume */
-  unsigned cancel : 1, daemon : 1, started : 1, failed : 1;
+  unsigned cancel : 1, daemon : 1, started : 1;
   unsigned in_park : 1; /* parked in core.park, so core.wake may wake it */
   unsigned host : 1;    /* spawned by an embedding host: its error is kept, not printed */
   uv_timer_t *timer;  /* allocated on first timed wait */
@@ -44,7 +44,6 @@ struct ms_runtime {
   int live;           /* tasks spawned and not yet ended, main excluded */
   int nondaemon;      /* the live ones that keep the process running */
   ms_task *outside;   /* stands for the caller in waits outside any task */
-  int outside_ref;
   int main_status;    /* LUA_OK, or the error status the main task ended with */
   int main_error_ref; /* registry ref of the main task's error message */
   /* Called with that message as soon as the main task fails (Python prints
@@ -61,8 +60,6 @@ struct ms_runtime {
   ms_iomap iomap;     /* fd -> ms_io, shared by sockets and select */
   ms_task *only;      /* in a forked child: the one task that goes on */
   int main_only;      /* ms_sched_run_main: stop once the main task has ended */
-  char *scratch;      /* recv buffer reused across calls */
-  size_t scratch_size;
 };
 
 /* task.c */

@@ -106,10 +106,7 @@ static void check_exit(ms_runtime *rt) {
 static void finish(ms_runtime *rt, ms_task *t, int status) {
   t->state = MS_T_DONE;
   release_timer(t);
-  if (status != LUA_OK) {
-    t->failed = 1;
-    report_error(rt, t);
-  }
+  if (status != LUA_OK) report_error(rt, t);
   if (t == rt->main) {
     rt->main_status = status;
   } else {
