@@ -27,6 +27,7 @@ void ms_io_init(ms_io *io, uv_loop_t *loop, ms_iomap *map, int fd) {
   io->map = NULL;
   io->poll = NULL;
   io->polled = 0;
+  io->drained = 0;
   io->waiters = NULL;
   io->refs = 0;
   io->temporary = 0;
@@ -67,6 +68,7 @@ static int update_poll(ms_io *io) {
 
 static void on_poll(uv_poll_t *h, int status, int events) {
   ms_io *io = h->data;
+  if (status < 0 || (events & UV_READABLE)) io->drained = 0;
   /* Wake every waiter whose events came (all of them on an error): each
    * retries its syscall, so waking one too many only costs an EAGAIN. */
   ms_waiter *w = io->waiters;
@@ -142,6 +144,7 @@ void ms_io_close(ms_io *io) {
     io->poll = NULL;
   }
   io->polled = 0;
+  io->drained = 0;
   if (io->map && io->fd >= 0 && io->fd < io->map->size && io->map->slot[io->fd] == io)
     io->map->slot[io->fd] = NULL;
   io->map = NULL;

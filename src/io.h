@@ -35,6 +35,10 @@ struct ms_io {
   ms_iomap *map;   /* where it is registered while it has an fd */
   uv_poll_t *poll; /* allocated on the first wait; freed after uv_close */
   int polled;      /* the events the poll handle watches now */
+  /* A read found the fd's buffer empty, and no poll reported it readable
+   * since: while the poll watches for that, the next read can wait for it
+   * first instead of trying a syscall that will say EAGAIN. */
+  int drained;
   ms_waiter *waiters;
   int refs;        /* for select's own ios of bare fds: waits in progress */
   int temporary;   /* made by select for a bare fd; freed when refs drop to 0 */

@@ -33,9 +33,12 @@ typedef struct {
   ms_io io;        /* io.fd is the fd, -1 once closed */
   int family, type, proto;
   double timeout;  /* < 0: None (blocking); 0: non-blocking; > 0: seconds */
+  const void *kind; /* the metatable set_kind gave it: see test_sock */
 } sock;
 
-/* Module state, the first upvalue of every function here. */
+/* Module state, the first upvalue of every function here. Its user values:
+ * 1, the kinds (below), a weak-valued cache keyed by family, type, proto
+ * and timeout. */
 typedef struct {
   double default_timeout;
   char *scratch; /* recv buffer: one copy into the Lua string, no allocation */
@@ -46,7 +49,97 @@ static sock_state *state(lua_State *L) { return lua_touserdata(L, lua_upvalueind
 
 /* ---- checking ---- */
 
-static sock *to_sock(lua_State *L, int idx) { return luaL_checkudata(L, idx, SOCKET_META); }
+/*
+ * Kinds. A method call looks the method up through __index on every call;
+ * an __index function costs a C call each time, a table only a lookup (a
+ * sixth of the server's instructions per echo). So a socket's metatable is
+ * a "kind": a copy of socket.SocketType (the second upvalue of every
+ * function here) whose __index is a table of the attributes Python's socket
+ * has (family, type, proto, timeout) and the methods. Sockets
+ * that agree on all four share one kind; settimeout and setblocking switch
+ * a socket to another. Every kind's own metatable is SocketType, and its
+ * __metatable field answers getmetatable with SocketType.
+ *
+ * A socket is a full userdata of a socket's size whose metatable is the
+ * kind it records itself: the kind's address is known only to the socket
+ * and Lua, so no other userdata matches by accident, and the check costs
+ * half of comparing metatables through the API (it runs on every call).
+ */
+static sock *test_sock(lua_State *L, int idx) {
+  if (lua_type(L, idx) != LUA_TUSERDATA || lua_rawlen(L, idx) != sizeof(sock)) return NULL;
+  sock *s = lua_touserdata(L, idx);
+  if (!lua_getmetatable(L, idx)) return NULL;
+  int same = lua_topointer(L, -1) == s->kind;
+  lua_pop(L, 1);
+  return same ? s : NULL;
+}
+
+static sock *to_sock(lua_State *L, int idx) {
+  sock *s = test_sock(L, idx);
+  if (!s) luaL_typeerror(L, idx, SOCKET_META);
+  return s;
+}
+
+static void push_timeout(lua_State *L, double t) {
+  if (t < 0)
+    lua_pushnil(L);
+  else
+    lua_pushnumber(L, t);
+}
+
+static void copy_fields(lua_State *L, int from, int to) {
+  lua_pushnil(L);
+  while (lua_next(L, from)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, to);
+  }
+}
+
+/* Pushes the kind of s's current attributes, made on first use. */
+static void push_kind(lua_State *L, const sock *s) {
+  char key[96];
+  snprintf(key, sizeof key, "%d %d %d %a", s->family, s->type, s->proto, s->timeout);
+  lua_getiuservalue(L, lua_upvalueindex(1), 1);
+  if (lua_getfield(L, -1, key) == LUA_TTABLE) {
+    lua_remove(L, -2);
+    return;
+  }
+  lua_pop(L, 1);
+  int kinds = lua_gettop(L);
+  lua_newtable(L);
+  int kind = kinds + 1;
+  /* Copies made now: socket.lua sets SocketType's metamethods and wraps
+   * some methods as it loads, before the first socket exists, and nothing
+   * changes them later. A flat table: one lookup per method call. */
+  copy_fields(L, lua_upvalueindex(2), kind);
+  lua_createtable(L, 0, 40);
+  copy_fields(L, lua_upvalueindex(3), kind + 1);
+  lua_pushinteger(L, s->family);
+  lua_setfield(L, -2, "family");
+  lua_pushinteger(L, s->type);
+  lua_setfield(L, -2, "type");
+  lua_pushinteger(L, s->proto);
+  lua_setfield(L, -2, "proto");
+  push_timeout(L, s->timeout);
+  lua_setfield(L, -2, "timeout");
+  lua_setfield(L, kind, "__index");
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_setfield(L, kind, "__metatable");
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_setmetatable(L, kind);
+  lua_pushvalue(L, kind);
+  lua_setfield(L, kinds, key);
+  lua_remove(L, kinds);
+}
+
+/* Gives the socket at idx the kind of its attributes, after a change. */
+static void set_kind(lua_State *L, int idx, sock *s) {
+  idx = lua_absindex(L, idx);
+  push_kind(L, s);
+  s->kind = lua_topointer(L, -1);
+  lua_setmetatable(L, idx);
+}
 
 /* Every method but fileno/close/detach/repr rejects a closed socket the way
  * Python does: OSError EBADF. */
@@ -85,6 +178,9 @@ static double check_timeout(lua_State *L, int idx) {
   double t = luaL_checknumber(L, idx);
   luaL_argcheck(L, !isnan(t), idx, "Invalid value NaN (not a number)");
   luaL_argcheck(L, t >= 0, idx, "Timeout value out of range");
+  /* CPython counts timeouts in 64-bit nanoseconds: OverflowError beyond,
+   * where a timeout of math.huge would wait for ever here */
+  luaL_argcheck(L, t <= 9223372036.0, idx, "timeout value is too large");
   return t;
 }
 
@@ -107,8 +203,8 @@ static sock *new_sock(lua_State *L) {
   ms_io_init(&s->io, ms_loop(L), NULL, -1);
   s->family = s->type = s->proto = 0;
   s->timeout = -1;
-  lua_pushvalue(L, lua_upvalueindex(2)); /* the metatable */
-  lua_setmetatable(L, -2);
+  s->kind = NULL;
+  set_kind(L, -1, s);
   return s;
 }
 
@@ -132,6 +228,12 @@ static int sock_new(lua_State *L) {
   lua_Integer family = luaL_optinteger(L, 1, has_fd ? -1 : AF_INET);
   lua_Integer type = luaL_optinteger(L, 2, has_fd ? -1 : SOCK_STREAM);
   lua_Integer proto = luaL_optinteger(L, 3, has_fd ? -1 : 0);
+  /* Python's socket(family=-1, type=-1, proto=-1): -1 is "not given" */
+  if (!has_fd) {
+    if (family == -1) family = AF_INET;
+    if (type == -1) type = SOCK_STREAM;
+    if (proto == -1) proto = 0;
+  }
   luaL_argcheck(L, family >= -1 && family <= INT_MAX, 1, "family out of range");
   luaL_argcheck(L, type >= -1 && type <= INT_MAX, 2, "type out of range");
   luaL_argcheck(L, proto >= -1 && proto <= INT_MAX, 3, "proto out of range");
@@ -161,6 +263,7 @@ static int sock_new(lua_State *L) {
   s->type = (int)type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
   s->proto = (int)proto;
   s->timeout = ((int)type & SOCK_NONBLOCK) ? 0 : state(L)->default_timeout;
+  set_kind(L, -1, s);
   return 1;
 }
 
@@ -225,10 +328,13 @@ static int wait_sock(lua_State *L, sock *s, int events, int slot, lua_KContext c
 static int would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK; }
 
 /* After a wait: raise for a timeout, a close, a cancel; then the socket must
- * still be open. */
+ * still be open. Slot 1 was checked to be a socket by the call that began
+ * the wait, and nothing replaces it since. */
 static sock *resume_check(lua_State *L, int status) {
+  sock *s = lua_touserdata(L, 1);
   if (status == LUA_YIELD) ms_check_wake(L);
-  return check_open(L, 1);
+  if (s->io.fd < 0) ms_raise_errno(L, EBADF);
+  return s;
 }
 
 /* ---- accept ---- */
@@ -237,17 +343,21 @@ static int accept_k(lua_State *L, int status, lua_KContext ctx) {
   sock *s = resume_check(L, status);
   struct sockaddr_storage ss;
   int retried = 0;
+  /* The object first, above the deadline's slot 2: running out of memory
+   * making it after accept4 would leak the connection's fd. */
+  lua_settop(L, 2);
+  sock *c = new_sock(L);
   for (;;) {
     socklen_t len = sizeof ss;
     int fd = accept4(s->io.fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0 && collect_for_fds(L, &retried)) continue;
     if (fd >= 0) {
-      sock *c = new_sock(L);
       ms_io_init(&c->io, ms_loop(L), ms_iomap_of(L), fd);
       c->family = s->family;
       c->type = s->type;
       c->proto = s->proto;
       c->timeout = state(L)->default_timeout;
+      set_kind(L, -1, c);
       ms_push_sockaddr(L, (struct sockaddr *)&ss, len);
       return 2;
     }
@@ -277,8 +387,8 @@ static int sock_listen(lua_State *L) {
   sock *s = check_open(L, 1);
   /* Python's default backlog: min(SOMAXCONN, 128); negative means 0. */
   lua_Integer backlog = luaL_optinteger(L, 2, SOMAXCONN < 128 ? SOMAXCONN : 128);
+  luaL_argcheck(L, backlog >= INT_MIN && backlog <= INT_MAX, 2, "backlog out of range");
   if (backlog < 0) backlog = 0;
-  if (backlog > INT_MAX) backlog = INT_MAX;
   if (listen(s->io.fd, (int)backlog) < 0) return ms_raise_errno(L, errno);
   return 0;
 }
@@ -356,11 +466,20 @@ static int recv_k(lua_State *L, int status, lua_KContext ctx) {
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
   luaL_Buffer b;
+  /* A request/response peer has not answered yet when the task reads
+   * again right after replying: the read that emptied the buffer says so,
+   * and the poll still watching the fd will say when that changes. Waiting
+   * first saves the EAGAIN syscall (a third of an echo's syscalls). */
+  if (status == LUA_OK && s->io.drained && (s->io.polled & UV_READABLE) && s->timeout != 0)
+    return wait_sock(L, s, UV_READABLE, 4, ctx, recv_k);
   char *buf = n <= SCRATCH_MAX ? scratch(L, n ? n : 1) : luaL_buffinitsize(L, &b, n);
   for (;;) {
     ssize_t got = ctx ? recvfrom(s->io.fd, buf, n, flags, (struct sockaddr *)&ss, &len)
                       : recv(s->io.fd, buf, n, flags);
     if (got >= 0) {
+      /* A short read of a stream emptied its buffer (unless it only
+       * peeked); a datagram says nothing about the ones queued after it. */
+      if ((size_t)got < n && s->type == SOCK_STREAM && !(flags & MSG_PEEK)) s->io.drained = 1;
       if (n <= SCRATCH_MAX)
         lua_pushlstring(L, buf, (size_t)got);
       else
@@ -372,6 +491,7 @@ static int recv_k(lua_State *L, int status, lua_KContext ctx) {
     if (errno == EINTR) continue;
     if (!would_block(errno) || s->timeout == 0)
       return ms_raise_errno(L, errno);
+    s->io.drained = 1;
     return wait_sock(L, s, UV_READABLE, 4, ctx, recv_k);
   }
 }
@@ -488,6 +608,8 @@ static int sock_sendto(lua_State *L) {
     lua_insert(L, 3);
   } else {
     if (!lua_isinteger(L, 3)) method_argerror(L, 3, "sendto", "flags must be an integer");
+    lua_Integer f = lua_tointeger(L, 3);
+    if (f < INT_MIN || f > INT_MAX) method_argerror(L, 3, "sendto", "flags out of range");
     lua_settop(L, 4);
   }
   return sendto_k(L, LUA_OK, 0);
@@ -548,12 +670,12 @@ static int sock_recvmsg(lua_State *L) {
   check_bufsize(L, 2, "recvmsg");
   lua_Integer anc = luaL_optinteger(L, 3, 0);
   luaL_argcheck(L, anc >= 0 && anc <= INT_MAX, 3, "negative buffer size in recvmsg");
-  lua_settop(L, 3);
+  int flags = opt_flags(L, 4); /* before the settop below drops it */
+  lua_settop(L, 4);
   lua_pushinteger(L, anc);
   lua_replace(L, 3);
-  lua_pushinteger(L, opt_flags(L, 4));
+  lua_pushinteger(L, flags);
   lua_replace(L, 4);
-  lua_settop(L, 4);
   return recvmsg_k(L, LUA_OK, 0);
 }
 
@@ -649,6 +771,8 @@ static int sock_sendmsg(lua_State *L) {
     lua_pop(L, 4);
   }
   if (!lua_isnil(L, 4) && !lua_isinteger(L, 4)) method_argerror(L, 4, "sendmsg", "flags must be an integer");
+  if (lua_tointeger(L, 4) < INT_MIN || lua_tointeger(L, 4) > INT_MAX)
+    method_argerror(L, 4, "sendmsg", "flags out of range");
   lua_pushinteger(L, lua_tointeger(L, 4));
   lua_replace(L, 4);
   return sendmsg_k(L, LUA_OK, 0);
@@ -751,15 +875,16 @@ static int sock_shutdown(lua_State *L) {
 static int sock_dup(lua_State *L) {
   sock *s = check_open(L, 1);
   int fd, retried = 0;
+  sock *d = new_sock(L); /* before the fd, which a memory error would leak */
   do fd = fcntl(s->io.fd, F_DUPFD_CLOEXEC, 0);
   while (fd < 0 && collect_for_fds(L, &retried));
   if (fd < 0) return ms_raise_errno(L, errno);
-  sock *d = new_sock(L);
   ms_io_init(&d->io, ms_loop(L), ms_iomap_of(L), fd);
   d->family = s->family;
   d->type = s->type;
   d->proto = s->proto;
   d->timeout = s->timeout;
+  set_kind(L, -1, d);
   return 1;
 }
 
@@ -799,7 +924,7 @@ static int sock_getsockopt(lua_State *L) {
     lua_pushinteger(L, v);
     return 1;
   }
-  lua_Integer buflen = luaL_checkinteger(L, 4);
+  lua_Integer buflen = check_int_arg(L, 4);
   if (buflen <= 0 || buflen > 1024) return ms_raise(L, "OSError", 0, "getsockopt buflen out of range");
   char buf[1024];
   socklen_t len = (socklen_t)buflen;
@@ -828,14 +953,8 @@ static int sock_setsockopt(lua_State *L) {
 static int sock_settimeout(lua_State *L) {
   sock *s = check_open(L, 1);
   s->timeout = check_timeout(L, 2);
+  set_kind(L, 1, s);
   return 0;
-}
-
-static void push_timeout(lua_State *L, double t) {
-  if (t < 0)
-    lua_pushnil(L);
-  else
-    lua_pushnumber(L, t);
 }
 
 static int sock_gettimeout(lua_State *L) {
@@ -845,33 +964,22 @@ static int sock_gettimeout(lua_State *L) {
 
 static int sock_setblocking(lua_State *L) {
   sock *s = check_open(L, 1);
-  luaL_checkany(L, 2);
-  s->timeout = lua_toboolean(L, 2) ? -1 : 0;
+  /* CPython wants an int (True/False are ints): nil, a string or a table is
+   * a mistake, not a truth value; 0 means non-blocking, as in Python */
+  int block;
+  if (lua_isboolean(L, 2))
+    block = lua_toboolean(L, 2);
+  else if (lua_isinteger(L, 2))
+    block = lua_tointeger(L, 2) != 0;
+  else
+    return luaL_typeerror(L, 2, "boolean or integer");
+  s->timeout = block ? -1 : 0;
+  set_kind(L, 1, s);
   return 0;
 }
 
 static int sock_getblocking(lua_State *L) {
   lua_pushboolean(L, to_sock(L, 1)->timeout != 0);
-  return 1;
-}
-
-/* Methods first (a table lookup), then Python's read-only attributes. */
-static int sock_index(lua_State *L) {
-  lua_pushvalue(L, 2);
-  if (lua_rawget(L, lua_upvalueindex(3)) != LUA_TNIL) return 1;
-  sock *s = to_sock(L, 1);
-  const char *k = lua_tostring(L, 2);
-  if (!k) return 1;
-  if (strcmp(k, "family") == 0)
-    lua_pushinteger(L, s->family);
-  else if (strcmp(k, "type") == 0)
-    lua_pushinteger(L, s->type);
-  else if (strcmp(k, "proto") == 0)
-    lua_pushinteger(L, s->proto);
-  else if (strcmp(k, "timeout") == 0)
-    push_timeout(L, s->timeout);
-  else
-    lua_pushnil(L);
   return 1;
 }
 
@@ -892,6 +1000,8 @@ static int mod_socketpair(lua_State *L) {
   while (rc < 0 && collect_for_fds(L, &retried));
   if (rc < 0) return ms_raise_errno(L, errno);
   sock *both[2] = {a, b};
+  /* Both objects own their fds before anything that can fail (set_kind
+   * can run out of memory): then the collector closes them. */
   for (int i = 0; i < 2; i++) {
     ms_io_init(&both[i]->io, ms_loop(L), ms_iomap_of(L), fds[i]);
     both[i]->family = (int)family;
@@ -899,6 +1009,7 @@ static int mod_socketpair(lua_State *L) {
     both[i]->proto = (int)proto;
     both[i]->timeout = ((int)type & SOCK_NONBLOCK) ? 0 : state(L)->default_timeout;
   }
+  for (int i = 0; i < 2; i++) set_kind(L, i - 2, both[i]);
   return 2;
 }
 
@@ -920,7 +1031,7 @@ static int mod_setdefaulttimeout(lua_State *L) {
 }
 
 static int mod_issocket(lua_State *L) {
-  lua_pushboolean(L, luaL_testudata(L, 1, SOCKET_META) != NULL);
+  lua_pushboolean(L, test_sock(L, 1) != NULL);
   return 1;
 }
 
@@ -992,7 +1103,7 @@ int ms_open_socket(lua_State *L) {
 
   lua_newtable(L);
   int mod = lua_gettop(L);
-  sock_state *st = lua_newuserdatauv(L, sizeof *st, 0);
+  sock_state *st = lua_newuserdatauv(L, sizeof *st, 1);
   int st_idx = lua_gettop(L);
   st->default_timeout = -1;
   st->scratch = NULL;
@@ -1005,6 +1116,12 @@ int ms_open_socket(lua_State *L) {
   int mt = lua_gettop(L);
   lua_newtable(L);
   int methods_idx = lua_gettop(L);
+  lua_newtable(L); /* the kinds */
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_setiuservalue(L, st_idx, 1);
 
 /* Every C function here shares (state, metatable, methods) as upvalues. */
 #define PUSH_UPVALUES()            \
@@ -1017,8 +1134,9 @@ int ms_open_socket(lua_State *L) {
   PUSH_UPVALUES();
   luaL_setfuncs(L, funcs, 3);
   lua_pop(L, 1);
-  PUSH_UPVALUES();
-  lua_pushcclosure(L, sock_index, 3);
+  /* SocketType's own __index is only for code that reads it as a class
+   * (the REPL's completion): sockets have their kinds' (push_kind). */
+  lua_pushvalue(L, methods_idx);
   lua_setfield(L, mt, "__index");
   PUSH_UPVALUES();
   lua_pushcclosure(L, sock_gc, 3);
