@@ -95,6 +95,17 @@ function deque_methods:clear()
   self._items, self._head, self._tail = {}, 1, 0
 end
 
+-- collections.deque's methods refuse another self (TypeError: descriptor
+-- 'append' for 'collections.deque' objects doesn't apply to a 'dict' object).
+for name, fn in pairs(deque_methods) do
+  deque_methods[name] = function(self, ...)
+    if getmetatable(self) ~= deque_mt then
+      error(string.format("calling '%s' on bad self (deque expected, got %s)", name, typename(self)), 2)
+    end
+    return fn(self, ...)
+  end
+end
+
 -- ---- find_prefix_at_end ----
 
 -- find_prefix_at_end(haystack, needle) -> the length of the longest prefix
@@ -109,6 +120,9 @@ function asynchat.find_prefix_at_end(haystack, needle)
     argerror(2, "find_prefix_at_end", "string expected, got " .. typename(needle))
   end
   local l = #needle - 1
+  -- A prefix longer than haystack cannot end it: start no higher (Python's
+  -- loop is quadratic in #needle, a huge needle would never end).
+  if l > #haystack then l = #haystack end
   while l ~= 0 do
     -- needle[:l], with Python's meaning for a negative l
     local prefix = needle:sub(1, l >= 0 and l or math.max(#needle + l, 0))
@@ -156,7 +170,10 @@ function async_chat.found_terminator()
 end
 
 -- set_terminator(term): a string of any length, a byte count, or nil.
+-- set_terminator and get_terminator touch only self.terminator, which any
+-- table takes: they check their self (Python: AttributeError).
 function async_chat:set_terminator(term)
+  asyncore._check_self(self, async_chat, "set_terminator")
   if math.type(term) == "integer" then
     if term < 0 then argerror(1, "set_terminator", "the number of received bytes must be positive") end
   elseif term ~= nil and type(term) ~= "string" then
@@ -165,7 +182,10 @@ function async_chat:set_terminator(term)
   self.terminator = term
 end
 
-function async_chat:get_terminator() return self.terminator end
+function async_chat:get_terminator()
+  asyncore._check_self(self, async_chat, "get_terminator")
+  return self.terminator
+end
 
 -- The OSError cases of Python's handle_read and initiate_send: the error
 -- goes to handle_error, with its traceback (which starts at our caller, as

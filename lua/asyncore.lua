@@ -129,6 +129,27 @@ local function check_type(v, want, n, fname, optional, level)
   end
 end
 
+-- The socket methods these methods call name themselves in their argument
+-- errors ("bad argument #1 to 'connect_ex'", or "#2 to '?'" through pcall):
+-- re-raised as the error of this method's argument, shift positions back.
+local function reraise(err, inner, outer, shift, level)
+  if type(err) == "string" then
+    local n, name, rest = err:match("bad argument #(%d+) to '([^']*)' (.*)$")
+    if n and (name == inner or name == "?" or name:match("%.([%w_]+)$") == inner) then
+      error(string.format("bad argument #%d to '%s' %s", tonumber(n) + shift, outer, rest), level + 1)
+    end
+  end
+  error(err, 0)
+end
+
+-- A constructor's name in its argument errors: its class's (the class of
+-- self), so that async_chat's errors do not say 'dispatcher'.
+local function short_name(obj)
+  local mt = getmetatable(obj)
+  local name = type(mt) == "table" and rawget(mt, "__name")
+  return type(name) == "string" and name:match("[^.]*$") or "dispatcher"
+end
+
 local function has_fileno(v)
   local t = type(v)
   return (t == "table" or t == "userdata") and type(v.fileno) == "function"
@@ -213,6 +234,17 @@ end
 -- uses it, so that both modules subclass the same way and mix.
 local classes = require "moonsock.class"
 local class, object = classes.class, classes.object
+
+-- A method that reads only optional fields would do nothing on a wrong
+-- self (del_channel({})), where Python raises AttributeError: those check.
+-- The others fail on the first field they need, as Python's do.
+local function check_self(self, cls, fname)
+  if not classes.isinstance(self, cls) then
+    error(string.format("calling '%s' on bad self (%s expected, got %s)", fname, rawget(cls, "__name"),
+      typename(self)), 3)
+  end
+end
+asyncore._check_self = check_self
 asyncore.class, asyncore.object = class, object
 asyncore.isinstance, asyncore.super = classes.isinstance, classes.super
 
@@ -309,6 +341,14 @@ local function check_timeout(timeout, fname)
   end
 end
 
+-- NaN, and a timeout past the range of Python's clock (math.huge), fail
+-- where Python's select, time.sleep or int(timeout*1000) would take them:
+-- poll checks when it is about to wait, poll2 and loop's first round at once.
+local function check_timeout_value(timeout, fname, level)
+  if timeout ~= timeout then argerror(1, fname, "Invalid value NaN (not a number)", level) end
+  if timeout and timeout > 9223372036 then argerror(1, fname, "timeout value is too large", level) end
+end
+
 local function check_map(map, n, fname, level)
   if map ~= nil and type(map) ~= "table" then
     argerror(n, fname, "map must be a table, got " .. typename(map), level or 4)
@@ -332,6 +372,7 @@ function asyncore.poll(timeout, map)
     if is_w and not obj.accepting then w[#w + 1] = fd end
     if is_r or is_w then e[#e + 1] = fd end
   end
+  check_timeout_value(timeout, "poll", 3)
   if #r == 0 and #w == 0 and #e == 0 then
     if timeout == false then
       argerror(1, "poll", "no channel is readable or writable: cannot sleep for ever")
@@ -361,6 +402,9 @@ function asyncore.poll2(timeout, map)
   check_timeout(timeout, "poll2")
   check_map(map, 2, "poll2")
   map = map or asyncore.socket_map
+  -- int(timeout * 1000) comes first in Python: NaN and math.huge fail there
+  if timeout and (timeout ~= timeout or timeout == math.huge) then check_timeout_value(timeout, "poll2", 3) end
+  if next(map) ~= nil then check_timeout_value(timeout, "poll2", 3) end
   local ms
   if timeout then
     -- Python's int(timeout * 1000) truncates towards zero.
@@ -404,6 +448,7 @@ function asyncore.loop(timeout, use_poll, map, count)
     argerror(4, "loop", "count must be an integer, got " .. typename(count))
   end
   map = map or asyncore.socket_map
+  if next(map) ~= nil then check_timeout_value(timeout, "loop", 3) end
   local poll_fun = use_poll and asyncore.poll2 or asyncore.poll
   if count == nil then
     while next(map) ~= nil do poll_fun(timeout, map) end
@@ -432,11 +477,11 @@ asyncore.dispatcher = dispatcher
 -- dispatcher([sock[, map]]): wraps a socket (made non-blocking) or, without
 -- one, waits for create_socket or set_socket.
 function dispatcher:__init__(sock, map)
-  check_map(map, 2, "dispatcher", 5)
+  check_map(map, 2, short_name(self), 5)
   self._map = map or asyncore.socket_map
   self._fileno = nil
   if sock then
-    if not has_fileno(sock) then argerror(1, "dispatcher", "socket expected, got " .. typename(sock), 4) end
+    if not has_fileno(sock) then argerror(1, short_name(self), "socket expected, got " .. typename(sock), 4) end
     -- Set to nonblocking just to make sure for cases where we get a
     -- socket from a blocking source.
     sock:setblocking(false)
@@ -492,6 +537,7 @@ function dispatcher:add_channel(map)
 end
 
 function dispatcher:del_channel(map)
+  check_self(self, dispatcher, "del_channel")
   check_map(map, 1, "del_channel")
   local fd = self._fileno
   map = map or self._map
@@ -504,7 +550,8 @@ function dispatcher:create_socket(family, type_)
   check_type(type_, "integer", 2, "create_socket", true)
   family, type_ = family or socket.AF_INET, type_ or socket.SOCK_STREAM
   self.family_and_type = repr.tuple(family, type_)
-  local sock = socket.socket(family, type_)
+  local ok, sock = pcall(socket.socket, family, type_)
+  if not ok then reraise(sock, "socket", "create_socket", 0, 2) end
   sock:setblocking(false)
   self:set_socket(sock)
 end
@@ -517,13 +564,15 @@ function dispatcher:set_socket(sock, map)
   self:add_channel(map)
 end
 
--- Try to re-use a server port if possible.
+-- Try to re-use a server port if possible. Python ignores the OSError of
+-- setsockopt, not every error (a missing socket is still one).
 function dispatcher:set_reuse_addr()
-  pcall(function()
-    local sock = self.socket
+  local sock = self.socket
+  local ok, err = pcall(function()
     sock:setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR,
       sock:getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR) | 1)
   end)
+  if not ok and not errors.OSError:matches(err) then error(err, 0) end
 end
 
 -- Predicates for select(): which channels to watch for reading/writing.
@@ -533,7 +582,8 @@ function dispatcher.writable() return true end
 function dispatcher:listen(num)
   check_type(num, "integer", 1, "listen")
   self.accepting = true
-  return self.socket:listen(num)
+  local ok, err = pcall(self.socket.listen, self.socket, num)
+  if not ok then reraise(err, "listen", "listen", -1, 2) end
 end
 
 local function check_addr(addr, fname)
@@ -545,7 +595,8 @@ end
 function dispatcher:bind(addr)
   check_addr(addr, "bind")
   self.addr = addr
-  return self.socket:bind(addr)
+  local ok, err = pcall(self.socket.bind, self.socket, addr)
+  if not ok then reraise(err, "bind", "bind", 0, 2) end
 end
 
 -- connect(address): starts a non-blocking connect; handle_connect runs when
@@ -554,7 +605,8 @@ function dispatcher:connect(address)
   check_addr(address, "connect")
   self.connected = false
   self.connecting = true
-  local err = self.socket:connect_ex(address)
+  local okc, err = pcall(self.socket.connect_ex, self.socket, address)
+  if not okc then reraise(err, "connect_ex", "connect", 0, 2) end
   if err == EINPROGRESS or err == EALREADY or err == EWOULDBLOCK then
     self.addr = address
     return
@@ -596,6 +648,7 @@ end
 function dispatcher:recv(buffer_size)
   check_type(buffer_size, "integer", 1, "recv")
   local ok, data = pcall(self.socket.recv, self.socket, buffer_size)
+  if not ok and type(data) == "string" then reraise(data, "recv", "recv", -1, 2) end
   if ok then
     if data == "" then
       -- a closed connection shows as readable with an empty recv()
@@ -776,6 +829,11 @@ asyncore.file_wrapper = file_wrapper
 
 function file_wrapper:__init__(fd)
   check_type(fd, "integer", 1, "file_wrapper", false, 5)
+  -- os.dup's answers: OverflowError beyond a C int, EBADF for a negative fd
+  if fd > 0x7fffffff or fd < -0x80000000 then
+    argerror(1, "file_wrapper", "Python int too large to convert to C int", 4)
+  end
+  if fd < 0 then error(errors.raise_new("OSError", EBADF, strerror(EBADF)), 4) end
   local dup = socket._dupfd(fd)
   local ok, sock = pcall(socket.socket, nil, nil, nil, dup)
   if not ok then
@@ -797,17 +855,23 @@ local function wrapper_sock(self)
   return self._sock
 end
 
-function file_wrapper:recv(n)
-  check_type(n, "integer", 1, "recv")
-  return wrapper_sock(self):recv(n)
+-- read and write are recv and send under their own names, in their errors too.
+local function wrapper_recv(self, n, fname)
+  check_type(n, "integer", 1, fname, false, 5)
+  local ok, data = pcall(wrapper_sock(self).recv, self._sock, n)
+  if not ok then reraise(data, "recv", fname, -1, 3) end
+  return data
 end
 
-function file_wrapper:send(data)
-  check_type(data, "string", 1, "send")
+local function wrapper_send(self, data, fname)
+  check_type(data, "string", 1, fname, false, 5)
   return wrapper_sock(self):send(data)
 end
-file_wrapper.read = file_wrapper.recv
-file_wrapper.write = file_wrapper.send
+
+function file_wrapper:recv(n) return wrapper_recv(self, n, "recv") end
+function file_wrapper:read(n) return wrapper_recv(self, n, "read") end
+function file_wrapper:send(data) return wrapper_send(self, data, "send") end
+function file_wrapper:write(data) return wrapper_send(self, data, "write") end
 
 function file_wrapper.getsockopt(_, level, optname, buflen)
   if level == socket.SOL_SOCKET and optname == socket.SO_ERROR and not buflen then return 0 end
@@ -820,7 +884,10 @@ function file_wrapper:close()
   self._sock:close()
 end
 
-function file_wrapper:fileno() return self.fd end
+function file_wrapper:fileno()
+  check_self(self, file_wrapper, "fileno")
+  return self.fd
+end
 
 -- file_dispatcher(fd[, map]): a dispatcher over a file descriptor (or an
 -- object with fileno()), through a file_wrapper.
@@ -833,13 +900,19 @@ function file_dispatcher:__init__(fd, map)
   end
   dispatcher.__init__(self, nil, map)
   self.connected = true
-  if has_fileno(fd) then fd = fd:fileno() end
-  self:set_file(fd)
+  if has_fileno(fd) then
+    fd = fd:fileno()
+    if math.type(fd) ~= "integer" then argerror(1, "file_dispatcher", "fileno() returned a non-integer", 4) end
+  end
+  local ok, err = pcall(self.set_file, self, fd)
+  if not ok then reraise(err, "set_file", "file_dispatcher", -1, 3) end
 end
 
 function file_dispatcher:set_file(fd)
   check_type(fd, "integer", 1, "set_file")
-  self.socket = file_wrapper(fd)
+  local ok, w = pcall(file_wrapper, fd)
+  if not ok then reraise(w, "file_wrapper", "set_file", 0, 2) end
+  self.socket = w
   self._fileno = self.socket:fileno()
   self:add_channel()
 end

@@ -450,6 +450,9 @@ end
 ITER.__index = {
   -- The remaining items as a list.
   list = function(self)
+    if getmetatable(self) ~= ITER then
+      error("calling 'list' on bad self (generator expected, got " .. type(self) .. ")", 2)
+    end
     local out = setmetatable({}, LIST)
     for v in self do out[#out + 1] = v end
     return out
@@ -912,6 +915,11 @@ function L_base.m:repr() return self.__name .. "(" .. quote(str(self)) .. ")" en
 function L_base.m:key() return self:repr() end
 
 function L_base.m:isinstance(cls)
+  -- Python's isinstance wants a class: a table with a name (an ipaddress
+  -- class, or another module's), not any value
+  if type(cls) ~= "table" or type(rawget(cls, "__name")) ~= "string" then
+    argerror(1, "isinstance", "isinstance() arg 2 must be a type, a tuple of types, or a union")
+  end
   local c = class_of(self)
   return c ~= nil and issubclass(c, cls)
 end
@@ -962,26 +970,95 @@ local function iface_lt(a, b)
   return py_lt(a.network, b.network) or (py_eq(a.network, b.network) and r)
 end
 
-local function str_format(s, spec)
-  local fill, align, rest = spec:match("^(.)([<>=^])(.*)$")
-  if not fill then
-    align, rest = spec:match("^([<>=^]?)(.*)$")
-    fill = nil
+-- The characters of a text: its UTF-8 sequences, and any byte that is not
+-- part of one on its own (the lone surrogate Python would see there).
+local function text_chars(s)
+  local out, i, n = {}, 1, #s
+  while i <= n do
+    local b = s:byte(i)
+    local len = b < 0x80 and 1 or b >= 0xF0 and 4 or b >= 0xE0 and 3 or b >= 0xC2 and 2 or 1
+    if len > 1 and utf8.len(s:sub(i, i + len - 1)) ~= 1 then len = 1 end
+    out[#out + 1] = s:sub(i, i + len - 1)
+    i = i + len
   end
-  if rest:find("^[-+ ]") then raise(ValueError, "Sign not allowed in string format specifier") end
-  if rest:find("^#") then raise(ValueError, "Alternate form (#) not allowed in string format specifier") end
-  local zero, width, group, prec = rest:match("^(0?)(%d*)([,_]?)(%.?%d*)s?$")
-  if not zero then raise(ValueError, "Invalid format specifier") end
-  if prec == "." then raise(ValueError, "Format specifier missing precision") end
-  if group ~= "" then raise(ValueError, "Cannot specify '%s' with 's'.", group) end
+  return out
+end
+
+-- The code point of each Unicode decimal digit zero (Nd, Unicode 14.0, as
+-- Python 3.11's unicodedata): format specs take any of these digits.
+local DIGIT_ZEROS = {0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6,
+  0xD66, 0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
+  0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+  0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650, 0x116C0,
+  0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0, 0x16B50, 0x1D7CE, 0x1D7D8,
+  0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0}
+
+local function decimal(ch)
+  if ch == nil then return nil end
+  local ok, cp = pcall(utf8.codepoint, ch)
+  if not ok or #ch ~= #utf8.char(cp) then return nil end
+  for _, z in ipairs(DIGIT_ZEROS) do
+    if cp >= z and cp <= z + 9 then return cp - z end
+  end
+  return nil
+end
+
+-- Python's format(str, spec): CPython parses the spec first
+-- (parse_internal_render_format_spec), then refuses what a string cannot
+-- take (format_string_internal); widths count characters, not bytes. A
+-- fill is any one character before an alignment.
+local function str_format(s, spec)
+  local c, pos = text_chars(spec), 1
+  local function isalign(ch) return ch == "<" or ch == ">" or ch == "=" or ch == "^" end
+  local fill, align, sign, nozero, alt, sep
+  if isalign(c[pos + 1]) then
+    fill, align, pos = c[pos], c[pos + 1], pos + 2
+  elseif isalign(c[pos]) then
+    align, pos = c[pos], pos + 1
+  end
+  if c[pos] == "+" or c[pos] == "-" or c[pos] == " " then sign, pos = c[pos], pos + 1 end
+  if c[pos] == "z" then nozero, pos = true, pos + 1 end
+  if c[pos] == "#" then alt, pos = true, pos + 1 end
+  if not fill and c[pos] == "0" then fill, pos = "0", pos + 1 end
+  -- get_integer: nil without digits; Python's Py_ssize_t bounds it.
+  local function integer()
+    local v, d = nil, decimal(c[pos])
+    while d do
+      v = v or 0
+      if v > (math.maxinteger - d) // 10 then raise(ValueError, "Too many decimal digits in format string") end
+      v = v * 10 + d
+      pos = pos + 1
+      d = decimal(c[pos])
+    end
+    return v
+  end
+  local width = integer()
+  if c[pos] == "," then sep, pos = ",", pos + 1 end
+  if c[pos] == "_" then
+    if sep then raise(ValueError, "Cannot specify both ',' and '_'.") end
+    sep, pos = "_", pos + 1
+  end
+  if c[pos] == "," and sep == "_" then raise(ValueError, "Cannot specify both ',' and '_'.") end
+  local prec
+  if c[pos] == "." then
+    pos = pos + 1
+    prec = integer()
+    if not prec then raise(ValueError, "Format specifier missing precision") end
+  end
+  if #c - pos + 1 > 1 then raise(ValueError, "Invalid format specifier '%s' for object of type 'str'", spec) end
+  -- The type is "s": the caller sends only specs that end with it, or none.
+  if sep then raise(ValueError, "Cannot specify '%s' with 's'.", sep) end
+  if sign == " " then raise(ValueError, "Space not allowed in string format specifier") end
+  if sign then raise(ValueError, "Sign not allowed in string format specifier") end
+  if nozero then raise(ValueError, "Negative zero coercion (z) not allowed in string format specifier") end
+  if alt then raise(ValueError, "Alternate form (#) not allowed in string format specifier") end
   if align == "=" then raise(ValueError, "'=' alignment not allowed in string format specifier") end
-  if zero == "0" and not fill then fill = "0" end
+  local chars = text_chars(s)
+  if prec and #chars > prec then s = table.concat(chars, "", 1, prec) end
+  local len = math.min(#chars, prec or #chars)
+  if not width or width <= len then return s end
   fill = fill or " "
-  if prec ~= "" then s = s:sub(1, math.tointeger(tonumber(prec:sub(2)))) end
-  local w = math.tointeger(tonumber(width)) or 0
-  local len = utf8.len(s) or #s
-  if w <= len then return s end
-  local pad = w - len
+  local pad = width - len
   if align == ">" then return fill:rep(pad) .. s end
   if align == "^" then return fill:rep(pad // 2) .. s .. fill:rep(pad - pad // 2) end
   return s .. fill:rep(pad)
@@ -1401,6 +1478,19 @@ local function make_class(name, layers, flags, eq, lt, ctor)
   for i = #layers, 1, -1 do
     for k, v in pairs(layers[i].m) do methods[k], props[k] = v, nil end
     for k, v in pairs(layers[i].p) do props[k], methods[k] = v, nil end
+  end
+  -- A method called on something that is no ipaddress object (net.hosts()
+  -- with a dot) would fail anywhere inside, or answer (isinstance on {}).
+  for k, v in pairs(methods) do
+    if type(v) == "function" and not k:find("^_") then
+      methods[k] = function(self, ...)
+        if not class_of(self) then
+          error(string.format("calling '%s' on bad self (ipaddress object expected, got %s)", k,
+            type(self) == "table" and (getmetatable(self) or {}).__name or type(self)), 2)
+        end
+        return v(self, ...)
+      end
+    end
   end
   methods.__name = name
   for k, v in pairs(flags) do methods[k] = v end

@@ -179,7 +179,15 @@ end
 -- compile(code[, env]) -> fn, or nil, message, incomplete. As lua.c does:
 -- "return <code>" first, so an expression shows its values; "=expr" is
 -- Lua 5.1's way to ask for that; an error at <eof> means more lines follow.
+local function check_arg(v, n, fname, want, optional)
+  if (v == nil and optional) or type(v) == want then return end
+  error(string.format("bad argument #%d to '%s' (%s expected, got %s)", n, fname, want,
+    v == nil and "no value" or type(v)), 3)
+end
+
 function M.compile(code, env)
+  check_arg(code, 1, "compile", "string")
+  check_arg(env, 2, "compile", "table", true)
   env = env or _G
   local src = code
   if src:sub(1, 1) == "=" then src = "return " .. src:sub(2) end
@@ -211,8 +219,8 @@ end
 
 -- ---- what an object offers: dir, help, completion ----
 
--- Extra fields of userdata types whose __index is a function (a socket's
--- family, type, proto and timeout).
+-- Extra fields of userdata types that getmetatable does not show (a
+-- socket's family, type, proto and timeout, in its kind's __index).
 local fields_of = {}
 
 local function socket_fields()
@@ -252,6 +260,8 @@ local function names(v)
     end
   end
   local mt = getmetatable(v)
+  socket_fields()
+  for _, f in ipairs(fields_of[mt] or {}) do out[f] = true end
   local guard = 0
   while type(mt) == "table" and guard < 16 do
     guard = guard + 1
@@ -264,8 +274,6 @@ local function names(v)
     else
       if type(index) == "function" then
         add_closure_methods(out, index)
-        socket_fields()
-        for _, f in ipairs(fields_of[mt] or {}) do out[f] = out[f] or true end
       end
       break
     end
@@ -448,6 +456,8 @@ end
 -- global or keyword, a field after dots (socket.geth), a method after a
 -- colon (s:set). Functions get a "(", as Python's rlcompleter does.
 function M.complete(text, env)
+  check_arg(text, 1, "complete", "string")
+  check_arg(env, 2, "complete", "table", true)
   env = env or M.env or _G
   local base, sep, part = text:match("^([%a_][%w_%.]*)([%.:])([%w_]*)$")
   local set, prefix
@@ -549,14 +559,27 @@ local function hook_output()
     if guard then return guarded(true, raw_print, ...) end
     return raw_print(...)
   end
+  -- Checked here, so that a wrong value is refused as io's own write
+  -- refuses it ("bad argument #1 to 'write'"), not in raw_write's name.
+  local function check_write_args(...)
+    for i = 1, select("#", ...) do
+      local x = select(i, ...)
+      local tx = type(x)
+      if tx ~= "string" and tx ~= "number" then
+        local mt = getmetatable(x)
+        local name = type(mt) == "table" and type(rawget(mt, "__name")) == "string" and mt.__name or tx
+        error(string.format("bad argument #%d to 'write' (string expected, got %s)", i, name), 3)
+      end
+    end
+  end
   fmethods.write = function(f, ...)
+    check_write_args(...)
     if f == stdout or f == stderr then
       local s = session_here()
       if s then
         local parts = {}
         for i = 1, select("#", ...) do
           local x = select(i, ...)
-          if type(x) ~= "string" and type(x) ~= "number" then return raw_write(f, ...) end
           parts[i] = tostring(x)
         end
         s:send("O", table.concat(parts))
@@ -790,11 +813,14 @@ function M.serve(path)
   local sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
   local ok, err = bind_private(sock, path)
   if not ok and errors.OSError:matches(err) and err.errno == 98 then
-    -- EADDRINUSE: replace the file only if nobody answers on it.
+    -- EADDRINUSE: replace the file only if it is a socket nobody answers
+    -- on. connect answers ECONNREFUSED for a regular file too, and a
+    -- path given by mistake must not cost the user that file.
     local probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     local rc = probe:connect_ex(path)
     probe:close()
-    if rc == 111 then
+    local okp, posix = pcall(require, "moonsock.posix")
+    if rc == 111 and okp and posix._issock(path) then
       os.remove(path)
       ok, err = bind_private(sock, path)
     end

@@ -292,6 +292,8 @@ end
 function Impl:register(fileobj, events, data)
   check_events(events, "register")
   local key = new_key(fileobj, self:_fileobj_lookup(fileobj), events, data)
+  -- Python's poll/epoll refuse it when converting to a C int (OverflowError)
+  if key.fd > 0x7fffffff then argerror(1, "register", "fd is greater than maximum") end
   if self._fd_to_key[key.fd] ~= nil then
     raise(KeyError(string.format("%s (FD %d) is already registered", repr(fileobj), key.fd)))
   end
@@ -348,6 +350,8 @@ local function check_timeout(timeout)
     argerror(1, "select", "number expected, got " .. type(timeout))
   end
   if timeout ~= timeout then argerror(1, "select", "Invalid value NaN (not a number)") end
+  -- Python's OverflowError: a longer wait does not fit its clock
+  if timeout and timeout > 9223372036 then argerror(1, "select", "timeout value is too large") end
 end
 
 -- ---- SelectSelector ----
@@ -523,5 +527,39 @@ end
 
 -- Linux has epoll, as CPython's _can_use('epoll') finds.
 selectors.DefaultSelector = EpollSelector
+
+-- ---- self ----
+
+-- A method called on something that is no selector (sel.register(x, ...)
+-- with a dot) would fail somewhere inside, or answer (get_map): each
+-- public method checks its self first.
+local function is_instance(obj, cls)
+  local c = getmetatable(obj)
+  while type(c) == "table" do
+    if c == cls then return true end
+    local m = getmetatable(c)
+    c = m and rawget(m, "__index")
+  end
+  return false
+end
+
+local function guard(cls, name, fn)
+  return function(self, ...)
+    if not is_instance(self, cls) then
+      local mt = getmetatable(self)
+      local got = type(mt) == "table" and type(rawget(mt, "__name")) == "string" and mt.__name or type(self)
+      error(string.format("calling '%s' on bad self (%s expected, got %s)", name, cls.__name, got), 2)
+    end
+    return fn(self, ...)
+  end
+end
+
+for _, cls in ipairs {BaseSelector, Impl, SelectSelector, PollLike, PollSelector, EpollSelector} do
+  local names = {}
+  for name, fn in pairs(cls) do
+    if type(fn) == "function" and not name:find("^_") and abstract[name] ~= fn then names[name] = fn end
+  end
+  for name, fn in pairs(names) do cls[name] = guard(cls, name, fn) end
+end
 
 return selectors

@@ -182,6 +182,9 @@ function BaseServer:serve_forever(poll_interval)
   if type(poll_interval) ~= "number" then
     argerror(2, 1, "serve_forever", "number expected, got " .. typename(poll_interval))
   end
+  -- the selector's complaints, but about this argument
+  if poll_interval ~= poll_interval then argerror(2, 1, "serve_forever", "Invalid value NaN (not a number)") end
+  if poll_interval > 9223372036 then argerror(2, 1, "serve_forever", "timeout value is too large") end
   self._is_shut_down:clear()
   local _ <close> = finally(function()
     self._shutdown_request = false
@@ -195,6 +198,9 @@ function BaseServer:serve_forever(poll_interval)
     if self._shutdown_request then break end
     if #ready > 0 then self:_handle_request_noblock() end
     self:service_actions()
+    -- A poll_interval <= 0 only looks: without a turn for the other tasks
+    -- this loop would spin for ever, and shutdown() could never run.
+    if poll_interval <= 0 and #ready == 0 then task.yield() end
   end
 end
 
@@ -325,6 +331,10 @@ function TCPServer:__init__(server_address, RequestHandlerClass, bind_and_activa
     end)
     if not ok then
       self:server_close()
+      -- The address is this constructor's argument: bind's complaint
+      -- about it ("bad argument #1 to 'bind'") is ours.
+      local msg = type(err) == "string" and err:match("bad argument #1 to 'bind' %((.*)%)$")
+      if msg then argerror(3, 1, short_name(self), msg) end
       error(err, 0)
     end
   end
@@ -413,6 +423,10 @@ end
 -- ended (all of them, waiting, with blocking), after waiting until fewer
 -- than max_children are left. The waits park only this task.
 function ForkingMixIn:collect_children(opts)
+  -- reading no active_children off a wrong self, it would do nothing
+  if not class.isinstance(self, ForkingMixIn) then
+    error(format("calling 'collect_children' on bad self (ForkingMixIn expected, got %s)", typename(self)), 2)
+  end
   if opts ~= nil and type(opts) ~= "table" then
     argerror(2, 1, "collect_children", "table expected, got " .. typename(opts))
   end
@@ -556,12 +570,279 @@ function ThreadingMixIn:server_close()
 end
 
 ---------------------------------------------------------------------------
+-- PreforkMixIn: one port served by several worker processes, forked when
+-- serve_forever starts and restarted when they die (not Python's: its
+-- socketserver has no prefork; the idea is Apache's and gunicorn's).
+--
+-- The parent binds in the constructor, as any server, so that
+-- server_address holds the port before serve_forever forks. Then either
+-- every worker accepts on that listening socket, inherited through fork
+-- (reuse_port false), or the parent's socket only holds the port, bound with
+-- SO_REUSEPORT but not listening, and each worker binds and listens on a
+-- socket of its own, among which the kernel spreads the connections
+-- (reuse_port true, the default: bench/workers.py measured it even where
+-- a shared socket gave every connection of a burst to one worker).
+-- AF_UNIX sockets have no SO_REUSEPORT: there the workers always share.
+
+local PreforkMixIn = define("PreforkMixIn", {object}, {
+  workers = nil,        -- nil: posix.process_cpu_count()
+  reuse_port = true,
+  max_restarts = 10,    -- restarts allowed within restart_window seconds
+  restart_window = 10,
+  stop_timeout = 5,     -- seconds between SIGTERM and SIGKILL when stopping
+  active_workers = nil, -- in the parent while serving: pid -> worker number
+  worker_number = nil,  -- in a worker: its number, 1 to workers
+})
+M.PreforkMixIn = PreforkMixIn
+
+-- A worker's first restart is immediate, the next ones within the window
+-- wait longer and longer (to 1 s), so that a crash loop cannot fork
+-- faster than the supervisor can count it.
+local function restart_delay(recent)
+  if recent == 0 then return 0 end
+  return math.min(0.05 * 2 ^ (recent - 1), 1)
+end
+
+local function describe_status(status)
+  if status == nil then return "reaped elsewhere" end
+  if posix.WIFSIGNALED(status) then return format("killed by signal %d", posix.WTERMSIG(status)) end
+  if posix.WIFEXITED(status) then return format("exit status %d", posix.WEXITSTATUS(status)) end
+  return format("wait status %d", status)
+end
+
+-- Whether each worker binds a socket of its own.
+local function own_sockets(self)
+  return self.reuse_port and self.address_family ~= socket.AF_UNIX
+end
+
+-- The parent's socket only holds the port when each worker binds its own.
+function PreforkMixIn:server_bind()
+  if own_sockets(self) then
+    if not socket.SO_REUSEPORT then error("SO_REUSEPORT not supported on this platform", 2) end
+    self.socket:setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+  end
+  M.super(PreforkMixIn, self):server_bind()
+end
+
+-- A listening socket in the parent would queue connections nobody accepts.
+function PreforkMixIn:server_activate()
+  if own_sockets(self) and self.worker_number == nil then return end
+  M.super(PreforkMixIn, self):server_activate()
+end
+
+-- Hooks: worker_init runs in each worker before it serves (an error there
+-- ends the worker, which counts as a crash); handle_worker_exit runs in the
+-- parent when a worker has ended, before it is replaced.
+function PreforkMixIn:worker_init() end
+
+function PreforkMixIn:handle_worker_exit(number, pid, status)
+  io.stderr:write(DASHES, "\n",
+    format("Worker %d (pid %d) ended: %s\n", number, pid, describe_status(status)),
+    DASHES, "\n")
+end
+
+-- In a worker, the serving socket: its own (reuse_port), or the parent's.
+-- Non-blocking, as the workers sharing one socket race for each
+-- connection: a loser's accept raises BlockingIOError, which
+-- _handle_request_noblock ignores, instead of parking until the next one.
+function PreforkMixIn:_worker_socket()
+  if own_sockets(self) then
+    self.socket:close()
+    self.socket = socket.socket(self.address_family, self.socket_type)
+    self:server_bind()
+    self:server_activate()
+  end
+  self.socket:settimeout(0)
+end
+
+-- The child's side of a fork: serve until the process is killed, or until
+-- shutdown() in the worker; never returns.
+function PreforkMixIn:_worker_main(number, poll_interval)
+  -- The parent's SIGTERM and its death (by any signal) end the worker at
+  -- once; a ^C reaches the whole process group, but the parent stops the
+  -- workers itself.
+  posix.signal(posix.SIGTERM, posix.SIG_DFL)
+  posix.signal(posix.SIGINT, posix.SIG_IGN)
+  -- A SIGTERM that came between the fork and the line above was caught as
+  -- a flag, for the parent's handler: it was meant for this worker.
+  if posix.signal_caught(posix.SIGTERM) then posix.kill(posix.getpid(), posix.SIGTERM) end
+  posix.set_pdeathsig(posix.SIGTERM)
+  -- The parent may have died before set_pdeathsig: no signal would come.
+  if posix.getppid() ~= self._parent_pid then posix.kill(posix.getpid(), posix.SIGTERM) end
+  self.worker_number = number
+  self.active_workers = nil
+  local status = 1
+  local ok, err = xpcall(function()
+    self:_worker_socket()
+    self:worker_init()
+    M.super(PreforkMixIn, self):serve_forever(poll_interval)
+  end, capture)
+  if ok then
+    status = 0
+  else
+    local _, tb = M.exc_info()
+    pcall(io.stderr.write, io.stderr, DASHES, "\n",
+      format("Exception in worker %d (pid %d)\n", number, posix.getpid()),
+      tb or errors.describe(err), "\n", DASHES, "\n")
+  end
+  pcall(self.server_close, self)
+  pcall(io.stdout.flush, io.stdout)
+  posix._exit(status)
+end
+
+function PreforkMixIn:_start_worker(number, poll_interval)
+  -- A SIGTERM the parent has caught but not yet seen must not be copied
+  -- into the child, where it would look like its own.
+  if posix.signal_caught(posix.SIGTERM) then self._terminated = true end
+  local pid = posix.fork()
+  if pid == 0 then self:_worker_main(number, poll_interval) end
+  self.active_workers[pid] = number
+end
+
+-- Stops the workers: SIGTERM, then, after stop_timeout seconds, SIGKILL;
+-- reaps them all.
+function PreforkMixIn:_stop_workers()
+  local workers = self.active_workers
+  if workers == nil or next(workers) == nil then return end
+  -- Serving (in another task) must not restart them.
+  self._shutdown_request = true
+  for pid in pairs(workers) do pcall(posix.kill, pid, posix.SIGTERM) end
+  local deadline = task.now() + self.stop_timeout
+  local killed = false
+  while true do
+    for pid in pairs(workers) do
+      local ok, r = pcall(posix.waitpid, pid, posix.WNOHANG)
+      if not ok and not errors.ChildProcessError:matches(r) then error(r, 0) end
+      if not ok or r ~= 0 then workers[pid] = nil end
+    end
+    if next(workers) == nil then return end
+    if not killed and task.now() >= deadline then
+      for pid in pairs(workers) do pcall(posix.kill, pid, posix.SIGKILL) end
+      killed = true
+    end
+    task.sleep(0.01)
+  end
+end
+
+-- The parent's loop: starts the workers, then every poll_interval (or at
+-- once on shutdown) looks for workers that ended and replaces them, for a
+-- SIGTERM, and for a shutdown.
+function PreforkMixIn:_supervise(n, poll_interval)
+  local restarts = {} -- task.now() of each recent restart
+  local workers = self.active_workers
+  for i = 1, n do self:_start_worker(i, poll_interval) end
+  while not self._shutdown_request do
+    if posix.signal_caught(posix.SIGTERM) or self._terminated then return end
+    local ended = {}
+    for pid, number in pairs(workers) do
+      local ok, r, status = pcall(posix.waitpid, pid, posix.WNOHANG)
+      if not ok then
+        if not errors.ChildProcessError:matches(r) then error(r, 0) end
+        ended[#ended + 1] = {pid = pid, number = number}
+      elseif r ~= 0 then
+        ended[#ended + 1] = {pid = pid, number = number, status = status}
+      end
+    end
+    table.sort(ended, function(a, b) return a.number < b.number end)
+    for _, w in ipairs(ended) do
+      workers[w.pid] = nil
+      self:handle_worker_exit(w.number, w.pid, w.status)
+      -- server_close, in another task, is stopping them.
+      if self._shutdown_request then return end
+      local now = task.now()
+      local j = 0
+      for _, t in ipairs(restarts) do
+        if now - t < self.restart_window then
+          j = j + 1
+          restarts[j] = t
+        end
+      end
+      for k = #restarts, j + 1, -1 do restarts[k] = nil end
+      if #restarts >= self.max_restarts then
+        error(errors.RuntimeError(format("workers keep dying: %d restarts within %g seconds",
+          #restarts, self.restart_window)), 0)
+      end
+      local delay = restart_delay(#restarts)
+      if delay > 0 then
+        self._wakeup:wait(delay)
+        self._wakeup:clear()
+        if self._shutdown_request then return end
+      end
+      restarts[#restarts + 1] = task.now()
+      self:_start_worker(w.number, poll_interval)
+    end
+    self:service_actions()
+    self._wakeup:wait(poll_interval)
+    self._wakeup:clear()
+  end
+end
+
+-- serve_forever([poll_interval]): in the parent, forks the workers, each of
+-- which runs the ordinary serve_forever, and supervises them until
+-- shutdown(), server_close(), SIGTERM (then it returns) or an error
+-- (KeyboardInterrupt, too many restarts: raised again); the workers are
+-- stopped and reaped in every case.
+function PreforkMixIn:serve_forever(poll_interval)
+  if poll_interval == nil then poll_interval = 0.5 end
+  if type(poll_interval) ~= "number" then
+    argerror(2, 1, "serve_forever", "number expected, got " .. typename(poll_interval))
+  end
+  if self.worker_number ~= nil then
+    return M.super(PreforkMixIn, self):serve_forever(poll_interval)
+  end
+  if self.socket_type ~= socket.SOCK_STREAM then
+    error(errors.ValueError("PreforkMixIn serves stream sockets only"), 2)
+  end
+  local n = self.workers
+  if n == nil then n = posix.process_cpu_count() end
+  if math.type(n) ~= "integer" or n < 1 then
+    error(errors.ValueError("workers must be a positive integer, got " .. tostring(n)), 2)
+  end
+  self._is_shut_down:clear()
+  local _ <close> = finally(function()
+    self._shutdown_request = false
+    self._is_shut_down:set()
+  end)
+  self._wakeup = task.Event()
+  self._parent_pid = posix.getpid()
+  self._terminated = false
+  self.active_workers = {}
+  local previous = posix.signal(posix.SIGTERM, "flag")
+  posix.signal_caught(posix.SIGTERM) -- one from before is not this loop's
+  local ok, err = pcall(self._supervise, self, n, poll_interval)
+  posix.signal(posix.SIGTERM, previous or posix.SIG_DFL)
+  self:_stop_workers()
+  if not ok then error(err, 0) end
+end
+
+-- shutdown(): as BaseServer's, and wakes the supervisor at once.
+function PreforkMixIn:shutdown()
+  self._shutdown_request = true
+  local wakeup = rawget(self, "_wakeup")
+  if wakeup then wakeup:set() end
+  self._is_shut_down:wait()
+end
+
+-- In the parent, also stops and reaps the workers.
+function PreforkMixIn:server_close()
+  if self.worker_number == nil then
+    local wakeup = rawget(self, "_wakeup")
+    if wakeup then wakeup:set() end
+    self:_stop_workers()
+  end
+  M.super(PreforkMixIn, self):server_close()
+end
+
+---------------------------------------------------------------------------
 -- The ready-made servers.
 
 M.ForkingUDPServer = define("ForkingUDPServer", {ForkingMixIn, UDPServer}, {})
 M.ForkingTCPServer = define("ForkingTCPServer", {ForkingMixIn, TCPServer}, {})
 M.ThreadingUDPServer = define("ThreadingUDPServer", {ThreadingMixIn, UDPServer}, {})
 M.ThreadingTCPServer = define("ThreadingTCPServer", {ThreadingMixIn, TCPServer}, {})
+-- moonsock's: one request at a time in each worker, or a task per request.
+M.PreforkTCPServer = define("PreforkTCPServer", {PreforkMixIn, TCPServer}, {})
+M.PreforkThreadingTCPServer = define("PreforkThreadingTCPServer", {PreforkMixIn, ThreadingMixIn, TCPServer}, {})
 
 local UnixStreamServer = define("UnixStreamServer", {TCPServer}, {address_family = socket.AF_UNIX})
 local UnixDatagramServer = define("UnixDatagramServer", {UDPServer}, {address_family = socket.AF_UNIX})
@@ -604,9 +885,19 @@ local function check_open(f)
   if f.closed then error("attempt to use a closed file", 3) end
 end
 
+-- Python's _SocketWriter and BytesIO are io types, whose methods refuse
+-- another self (TypeError: descriptor 'flush' for '_io.BytesIO' objects
+-- doesn't apply to a 'dict' object): f.closed alone took {} for a file.
+local function check_self(f, cls, fname)
+  if not class.isinstance(f, cls) then
+    error(format("calling '%s' on bad self (%s expected, got %s)", fname, cls.__name, typename(f)), 3)
+  end
+end
+
 -- write(...) sends each string (numbers as io.write writes them) with
 -- sendall; returns the file, as io files do.
 function SocketWriter:write(...)
+  check_self(self, SocketWriter, "write")
   check_open(self)
   for i = 1, select("#", ...) do
     local v = select(i, ...)
@@ -623,18 +914,29 @@ function SocketWriter:write(...)
 end
 
 function SocketWriter:flush()
+  check_self(self, SocketWriter, "flush")
   check_open(self)
   return true
 end
 
 function SocketWriter:close()
+  check_self(self, SocketWriter, "close")
   self.closed = true
   return true
 end
 
-function SocketWriter:writable() return true end
-function SocketWriter:readable() return false end
-function SocketWriter:fileno() return self._sock:fileno() end
+function SocketWriter:writable()
+  check_self(self, SocketWriter, "writable")
+  return true
+end
+function SocketWriter:readable()
+  check_self(self, SocketWriter, "readable")
+  return false
+end
+function SocketWriter:fileno()
+  check_self(self, SocketWriter, "fileno")
+  return self._sock:fileno()
+end
 
 local StreamRequestHandler = define("StreamRequestHandler", {BaseRequestHandler}, {
   rbufsize = -1,
@@ -684,6 +986,7 @@ function BytesIO:__init__(initial)
 end
 
 function BytesIO:getvalue()
+  check_self(self, BytesIO, "getvalue")
   check_open(self)
   return self._buf
 end
@@ -757,6 +1060,7 @@ end
 
 -- read(...): Lua's io formats ("l" with none); nil ends the results at EOF.
 function BytesIO:read(...)
+  check_self(self, BytesIO, "read")
   check_open(self)
   local n = select("#", ...)
   if n == 0 then return read_line(self, false) end
@@ -771,6 +1075,7 @@ end
 
 -- readline([limit]): Python's, the line with its "\n", "" at EOF.
 function BytesIO:readline(limit)
+  check_self(self, BytesIO, "readline")
   check_open(self)
   if limit ~= nil and math.type(limit) ~= "integer" then
     argerror(2, 1, "readline", "integer expected, got " .. typename(limit))
@@ -784,6 +1089,7 @@ function BytesIO:readline(limit)
 end
 
 function BytesIO:lines(...)
+  check_self(self, BytesIO, "lines")
   check_open(self)
   local fmts = table.pack(...)
   return function()
@@ -794,6 +1100,7 @@ end
 
 -- write(...) writes at the position, over what is there (BytesIO.write).
 function BytesIO:write(...)
+  check_self(self, BytesIO, "write")
   check_open(self)
   for i = 1, select("#", ...) do
     local v = select(i, ...)
@@ -812,29 +1119,62 @@ function BytesIO:write(...)
 end
 
 function BytesIO:flush()
+  check_self(self, BytesIO, "flush")
   check_open(self)
   return true
 end
 
 function BytesIO:close()
+  check_self(self, BytesIO, "close")
   self.closed = true
   return true
 end
 
-function BytesIO:readable() return true end
-function BytesIO:writable() return true end
+-- A closed BytesIO cannot say (ValueError: I/O operation on closed file).
+function BytesIO:readable()
+  check_self(self, BytesIO, "readable")
+  check_open(self)
+  return true
+end
+function BytesIO:writable()
+  check_self(self, BytesIO, "writable")
+  check_open(self)
+  return true
+end
 
 local DatagramRequestHandler = define("DatagramRequestHandler", {BaseRequestHandler}, {})
 M.DatagramRequestHandler = DatagramRequestHandler
 
+-- Python unpacks the request: self.packet, self.socket = self.request
 function DatagramRequestHandler:setup()
-  self.packet, self.socket = self.request[1], self.request[2]
+  local request = self.request
+  local n
+  if type(request) == "string" then
+    -- a str unpacks into its characters
+    n = #request
+    if n == 2 then request = {request:sub(1, 1), request:sub(2, 2)} end
+  elseif type(request) == "table" then
+    n = request[2] ~= nil and 2 or request[1] ~= nil and 1 or 0
+  else
+    local pytype = math.type(request) == "integer" and "int" or math.type(request) or
+      ({boolean = "bool", ["nil"] = "NoneType"})[type(request)] or typename(request)
+    error(errors.TypeError(format("cannot unpack non-iterable %s object", pytype)), 2)
+  end
+  if n < 2 then error(errors.ValueError(format("not enough values to unpack (expected 2, got %d)", n)), 2) end
+  if n > 2 then error(errors.ValueError("too many values to unpack (expected 2)"), 2) end
+  self.packet, self.socket = request[1], request[2]
   self.rfile = BytesIO(self.packet)
   self.wfile = BytesIO()
 end
 
+-- The client address is the constructor's argument #2 (the handler is
+-- made, and finished, by one call): sendto's complaint about it is ours.
 function DatagramRequestHandler:finish()
-  self.socket:sendto(self.wfile:getvalue(), self.client_address)
+  local ok, err = pcall(self.socket.sendto, self.socket, self.wfile:getvalue(), self.client_address)
+  if ok then return end
+  local msg = type(err) == "string" and err:match("bad argument #2 to 'sendto' %((.*)%)$")
+  if msg then error(format("bad argument #2 to '%s' (%s)", short_name(self), msg), 5) end
+  error(err, 0)
 end
 
 return M

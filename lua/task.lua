@@ -13,70 +13,96 @@ task.KeyboardInterrupt = errors.KeyboardInterrupt
 task.sleep, task.now, task.yield = core.sleep, core.now, core.yield
 task.current = core.current
 
-local function wake_joiners(st)
-  local joiners = st.joiners
-  st.joiners = nil
-  for _, token in ipairs(joiners) do
-    if token.live then core.wake(token.task) end
-  end
-end
+-- The message handler's result is marked: a memory error skips the handler,
+-- and xpcall then returns the error itself, which may be any value.
+local caught_mt = {}
 
 local function traceback_of(err)
-  return {err = err, tb = debug.traceback(errors.describe(err), 2)}
+  return setmetatable({err = err, tb = debug.traceback(errors.describe(err), 2)}, caught_mt)
 end
 
+-- Joiners wait in core.join, which the core ends when the coroutine ends:
+-- if this bookkeeping itself runs out of memory, they still wake (and join
+-- raises the core's error). The end is recorded before the error is
+-- printed, which may fail too.
 local function finish(st, ok, ...)
   if ok then
     st.results = table.pack(...)
-  else
-    local caught = ...
-    st.err = caught.err
-    if not errors.Cancelled:matches(caught.err) then
-      io.stderr:write("moonsock: uncaught error in task: ", caught.tb, "\n")
-    end
+    st.done = true
+    return
   end
+  local caught = ...
+  local err, tb = caught, nil
+  if getmetatable(caught) == caught_mt then err, tb = caught.err, caught.tb end
+  st.err = err
   st.done = true
-  wake_joiners(st)
+  if not errors.Cancelled:matches(err) then
+    io.stderr:write("moonsock: uncaught error in task: ", tb or errors.describe(err), "\n")
+  end
 end
 
+-- A task whose spawn ran out of memory after the core made it has no state:
+-- it ends at once, as its spawn raised.
 local function runner(fn, ...)
   local st = state[core.current()]
+  if not st then return end
   if core.cancelled() then
-    return finish(st, false, {err = errors.Cancelled()})
+    return finish(st, false, errors.Cancelled())
   end
   return finish(st, xpcall(fn, traceback_of, ...))
 end
 
--- spawn(fn, ...) -> handle; the task starts on the next turn of the loop.
-function task.spawn(fn, ...)
+local function check_fn(fn, fname)
   if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
-    error("bad argument #1 to 'spawn' (function expected, got " .. type(fn) .. ")", 2)
+    error("bad argument #1 to '" .. fname .. "' (function expected, got " .. type(fn) .. ")", 3)
   end
+end
+
+local function spawn(fn, ...)
+  local st = {}
   local h = core.spawn(runner, fn, ...)
-  state[h] = {joiners = {}}
+  state[h] = st
   return h
 end
 
--- A parked waiter's token stays live only while its task is in core.park,
--- so nothing wakes a task that has gone on to wait for something else.
-local function close_token(token) token.live = false end
-local token_mt = {__close = close_token}
+-- spawn(fn, ...) -> handle; the task starts on the next turn of the loop.
+function task.spawn(fn, ...)
+  check_fn(fn, "spawn")
+  return spawn(fn, ...)
+end
+
+-- The methods written here look the handle up in state[], where a wrong
+-- self is simply missing: join({}) said "cannot join the main task" and
+-- cancelled(nil) answered false. The C core knows its handles.
+local function check_handle(h, fname)
+  if not pcall(core.status, h) then
+    local mt = getmetatable(h)
+    local got = type(mt) == "table" and type(rawget(mt, "__name")) == "string" and mt.__name or type(h)
+    error(string.format("calling '%s' on bad self (task handle expected, got %s)", fname, got), 3)
+  end
+end
+
+-- Python's threading.TIMEOUT_MAX: a longer join would be a wait without end.
+local TIMEOUT_MAX = 9223372036
 
 -- join([timeout]) -> the function's results; raises its error, or a
 -- TimeoutError if it has not ended within timeout seconds.
 function methods:join(timeout)
+  check_handle(self, "join")
   local st = state[self]
   if not st then error("cannot join the main task", 2) end
   if self == core.current() then error("cannot join the current task", 2) end
   if timeout ~= nil and type(timeout) ~= "number" then
     error("bad argument #1 to 'join' (number expected, got " .. type(timeout) .. ")", 2)
   end
+  if timeout ~= timeout then error("bad argument #1 to 'join' (Invalid value NaN (not a number))", 2) end
+  if timeout and timeout > TIMEOUT_MAX then error("bad argument #1 to 'join' (timeout value is too large)", 2) end
   local deadline = timeout and core.now() + timeout
   while not st.done do
-    local token <close> = setmetatable({task = core.current(), live = true}, token_mt)
-    table.insert(st.joiners, token)
+    -- Ended without recording how: its bookkeeping ran out of memory.
+    if core.status(self) == "done" then error(core.error(self) or "not enough memory", 0) end
     local left = deadline and math.max(0, deadline - core.now())
-    if not core.park(left) and not st.done then
+    if not core.join(self, left) and not st.done then
       error(errors.TimeoutError("timed out"), 2)
     end
   end
@@ -84,19 +110,36 @@ function methods:join(timeout)
   return table.unpack(st.results, 1, st.results.n)
 end
 
-function methods:cancel() return core.cancel(self) end
-function methods:done() return core.status(self) == "done" end
-function methods:status() return core.status(self) end
+function methods:cancel()
+  check_handle(self, "cancel")
+  return core.cancel(self)
+end
+function methods:done()
+  check_handle(self, "done")
+  return core.status(self) == "done"
+end
+function methods:status()
+  check_handle(self, "status")
+  return core.status(self)
+end
 function methods:cancelled()
+  check_handle(self, "cancelled")
   local st = state[self]
   return st ~= nil and st.done and errors.Cancelled:matches(st.err)
 end
-function methods:setdaemon(flag) core.setdaemon(self, flag) end
-function methods:isdaemon() return core.isdaemon(self) end
+function methods:setdaemon(flag)
+  check_handle(self, "setdaemon")
+  core.setdaemon(self, flag)
+end
+function methods:isdaemon()
+  check_handle(self, "isdaemon")
+  return core.isdaemon(self)
+end
 
 -- spawn_daemon: a task that does not keep the process alive.
 function task.spawn_daemon(fn, ...)
-  local h = task.spawn(fn, ...)
+  check_fn(fn, "spawn_daemon")
+  local h = spawn(fn, ...)
   core.setdaemon(h, true)
   return h
 end

@@ -93,12 +93,16 @@ static lua_Integer check_field_int(lua_State *L, int idx, int i, const char *fna
   return v;
 }
 
-/* The host of an INET address: '' and '<broadcast>' as in CPython. */
+/* The host of an INET address: '' and '<broadcast>' as in CPython. A NUL
+ * inside it is CPython's TypeError (idna_converter): inet_pton would read
+ * "::1\0junk" as "::1". */
 static void check_host(lua_State *L, int idx, int family, void *dst, const char *fname) {
   lua_rawgeti(L, idx, 1);
   if (lua_type(L, -1) != LUA_TSTRING)
     arg_fail(L, idx, fname, lua_pushfstring(L, "host must be a string, got %s", luaL_typename(L, -1)));
-  const char *host = lua_tostring(L, -1);
+  size_t n;
+  const char *host = lua_tolstring(L, -1, &n);
+  if (strlen(host) != n) arg_fail(L, idx, fname, "host name must not contain null character");
   if (family == AF_INET && host[0] == '\0') {
     ((struct in_addr *)dst)->s_addr = htonl(INADDR_ANY);
   } else if (family == AF_INET && strcmp(host, "<broadcast>") == 0) {

@@ -738,6 +738,25 @@ static int attach(const char *path) {
     lua_writestringerror("%s\n", strerror(errno));
     return EXIT_FAILURE;
   }
+  /* Whoever can write the socket's directory can put a server of their own
+   * at the path: it would see every line typed. Only a server of our own
+   * uid (the kernel's record of who called listen) gets a line. */
+  struct ucred cred;
+  socklen_t clen = sizeof cred;
+  memset(&cred, 0, sizeof cred);
+  int known = getsockopt(A.fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0;
+  if (!known || cred.uid != geteuid()) {
+    lua_writestringerror("%s: ", progname);
+    lua_writestringerror("attach refused: the server at %s ", path);
+    if (known) {
+      lua_writestringerror("runs as uid %ld, ", (long)cred.uid);
+      lua_writestringerror("not this user's uid %ld\n", (long)geteuid());
+    } else {
+      lua_writestringerror("gave no credentials: %s\n", strerror(errno));
+    }
+    close(A.fd);
+    return EXIT_FAILURE;
+  }
   int edit = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
   char hist[4096];
   if (edit) {

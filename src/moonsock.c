@@ -120,8 +120,8 @@ int moonsock_spawnstring(lua_State *L, const char *code, const char *chunkname) 
  * the loop) would nest uv_run: refused, with the reason for lasterror. */
 static int refuse_nested(lua_State *L, ms_runtime *rt, const char *fname) {
   lua_pushfstring(L, "%s called while moonsock's loop runs (from a task or a loop callback)", fname);
-  luaL_unref(L, LUA_REGISTRYINDEX, rt->last_error_ref);
-  rt->last_error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_rawseti(L, LUA_REGISTRYINDEX, rt->last_error_ref);
+  rt->last_error_oom = 0;
   return -1;
 }
 
@@ -182,10 +182,11 @@ void moonsock_stop(lua_State *L) {
 
 const char *moonsock_lasterror(lua_State *L) {
   ms_runtime *rt = ms_rt(L);
-  if (rt->last_error_ref == LUA_NOREF) return NULL;
+  if (rt->last_error_oom) return "not enough memory";
+  /* The slot holds false until a host's task fails. The registry keeps the
+   * string alive after the pop. */
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->last_error_ref);
-  /* The registry keeps the string alive after the pop. */
-  const char *msg = lua_tostring(L, -1);
+  const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
   lua_pop(L, 1);
   return msg;
 }

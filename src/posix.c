@@ -8,10 +8,12 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -138,6 +140,127 @@ static int px_waitstatus_to_exitcode(lua_State *L) {
   return 1;
 }
 
+/* ---- For prefork servers (socketserver.PreforkMixIn): how many workers,
+ * workers that die with their parent, and a SIGTERM the supervisor sees. ---- */
+
+/* os.cpu_count(): the CPUs online; nil when unknown, as Python's None. */
+static int px_cpu_count(lua_State *L) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  if (n < 1)
+    lua_pushnil(L);
+  else
+    lua_pushinteger(L, n);
+  return 1;
+}
+
+/* Python 3.13's os.process_cpu_count(): the CPUs this process may run on,
+ * fewer than cpu_count() under taskset or a cpuset. A fixed cpu_set_t holds
+ * 1024 CPUs; on a larger machine the call fails and cpu_count() answers. */
+static int px_process_cpu_count(lua_State *L) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) {
+    lua_pushinteger(L, CPU_COUNT(&set));
+    return 1;
+  }
+  return px_cpu_count(L);
+}
+
+/* Python's check and message for a signal number. */
+static int check_signum(lua_State *L, int idx) {
+  lua_Integer sig = luaL_checkinteger(L, idx);
+  if (sig < 1 || sig >= NSIG) return ms_raise(L, "ValueError", 0, "signal number out of range");
+  return (int)sig;
+}
+
+/* set_pdeathsig(sig): prctl(PR_SET_PDEATHSIG), so that a worker gets sig
+ * when its parent dies, even by SIGKILL; 0 clears it. It ends at the next
+ * fork (the new child has none), and it is not sent if the parent died
+ * before the call: check getppid() afterwards. */
+static int px_set_pdeathsig(lua_State *L) {
+  lua_Integer sig = luaL_checkinteger(L, 1);
+  if (sig != 0) sig = check_signum(L, 1);
+#ifdef PR_SET_PDEATHSIG
+  if (prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0UL, 0UL, 0UL) < 0) return ms_raise_errno(L, errno);
+  return 0;
+#else
+  return ms_raise_errno(L, ENOSYS);
+#endif
+}
+
+/* A Lua function cannot run inside a C signal handler (it may arrive in the
+ * middle of the interpreter, or on one of libuv's threads), so a caught
+ * signal only sets a flag, which the program polls with signal_caught. */
+static volatile sig_atomic_t caught[NSIG];
+
+static void on_flag_signal(int sig) { caught[sig] = 1; }
+
+/* signal(sig, handler) -> the previous handler: Python's signal.signal with
+ * SIG_DFL, SIG_IGN or "flag" (set a flag signal_caught reads) for handler.
+ * The previous one is nil when it was set otherwise (moonsock's SIGINT
+ * handler), as Python answers None. The flag is left as it is: a signal
+ * caught before a switch to SIG_DFL can still be read after it. */
+static int px_signal(lua_State *L) {
+  int sig = check_signum(L, 1);
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sigemptyset(&sa.sa_mask);
+  if (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "flag") == 0) {
+    sa.sa_handler = on_flag_signal;
+    sa.sa_flags = SA_RESTART;
+  } else {
+    lua_Integer h = lua_isinteger(L, 2) ? lua_tointeger(L, 2) : -1;
+    luaL_argcheck(L, h == 0 || h == 1, 2, "SIG_DFL, SIG_IGN or \"flag\" expected");
+    sa.sa_handler = h == 0 ? SIG_DFL : SIG_IGN;
+  }
+  if (sigaction(sig, &sa, &old) < 0) return ms_raise_errno(L, errno);
+  if (old.sa_handler == SIG_DFL)
+    lua_pushinteger(L, 0);
+  else if (old.sa_handler == SIG_IGN)
+    lua_pushinteger(L, 1);
+  else if (old.sa_handler == on_flag_signal)
+    lua_pushliteral(L, "flag");
+  else
+    lua_pushnil(L);
+  return 1;
+}
+
+/* signal_caught(sig) -> whether sig arrived (under "flag") since the last
+ * call; clears the flag. */
+static int px_signal_caught(lua_State *L) {
+  int sig = check_signum(L, 1);
+  int was = caught[sig] != 0;
+  caught[sig] = 0;
+  lua_pushboolean(L, was);
+  return 1;
+}
+
+/* Adds the functions above and SIG_DFL/SIG_IGN to the module on top. */
+static void open_prefork(lua_State *L) {
+  static const luaL_Reg funcs[] = {{"cpu_count", px_cpu_count},
+                                   {"process_cpu_count", px_process_cpu_count},
+                                   {"set_pdeathsig", px_set_pdeathsig},
+                                   {"signal", px_signal},
+                                   {"signal_caught", px_signal_caught},
+                                   {NULL, NULL}};
+  luaL_setfuncs(L, funcs, 0);
+  lua_pushinteger(L, 0); /* Python's signal.SIG_DFL and SIG_IGN values */
+  lua_setfield(L, -2, "SIG_DFL");
+  lua_pushinteger(L, 1);
+  lua_setfield(L, -2, "SIG_IGN");
+}
+
+/* _issock(path) -> true if path names a socket file itself (lstat: a
+ * symlink is not one). repl.serve replaces a stale socket file, and must
+ * never remove anything else: connect(2) answers ECONNREFUSED for a regular
+ * file, a directory or a FIFO as for a socket nobody listens on. Private:
+ * Python's os has stat, not this. */
+static int px_issock(lua_State *L) {
+  struct stat st;
+  lua_pushboolean(L, lstat(luaL_checkstring(L, 1), &st) == 0 && S_ISSOCK(st.st_mode));
+  return 1;
+}
+
 int ms_open_posix(lua_State *L) {
   static const luaL_Reg funcs[] = {{"fork", px_fork},
                                    {"waitpid", px_waitpid},
@@ -156,6 +279,7 @@ int ms_open_posix(lua_State *L) {
                                    {"WIFCONTINUED", px_WIFCONTINUED},
                                    {"WCOREDUMP", px_WCOREDUMP},
                                    {"waitstatus_to_exitcode", px_waitstatus_to_exitcode},
+                                   {"_issock", px_issock},
                                    {NULL, NULL}};
   luaL_newlib(L, funcs);
   static const struct {
@@ -168,5 +292,6 @@ int ms_open_posix(lua_State *L) {
     lua_pushinteger(L, consts[i].value);
     lua_setfield(L, -2, consts[i].name);
   }
+  open_prefork(L);
   return 1;
 }

@@ -112,12 +112,19 @@ static int rs_optint(lua_State *L, int arg, int def) {
   return lua_isnoneornil(L, arg) ? def : rs_checkint(L, arg);
 }
 
+/* A string argument, and only a string: luaL_checklstring would turn the
+ * number 1 into the host "1", where CPython raises TypeError for an int. */
+static const char *rs_checklstr(lua_State *L, int arg, size_t *len) {
+  if (lua_type(L, arg) != LUA_TSTRING) luaL_typeerror(L, arg, "string");
+  return lua_tolstring(L, arg, len);
+}
+
 /* A string argument that C will read as a NUL-terminated string: CPython
  * refuses embedded NULs there rather than silently truncating; the text
  * differs per converter, so the caller passes CPython's. */
 static const char *rs_checkcstr(lua_State *L, int arg, size_t *len, const char *msg) {
   size_t n;
-  const char *s = luaL_checklstring(L, arg, &n);
+  const char *s = rs_checklstr(L, arg, &n);
   if (strlen(s) != n) luaL_argerror(L, arg, msg);
   if (len) *len = n;
   return s;
@@ -862,7 +869,7 @@ static int rs_inet_aton(lua_State *L) {
 /* inet_ntoa(packed) -> dotted quad (inet_ntop: same text, no static buffer). */
 static int rs_inet_ntoa(lua_State *L) {
   size_t n;
-  const char *p = luaL_checklstring(L, 1, &n);
+  const char *p = rs_checklstr(L, 1, &n);
   if (n != sizeof(struct in_addr))
     return ms_raise(L, "OSError", 0, "packed IP wrong length for inet_ntoa");
   char text[INET_ADDRSTRLEN];
@@ -894,7 +901,7 @@ static int rs_inet_pton(lua_State *L) {
 static int rs_inet_ntop(lua_State *L) {
   int af = rs_checkint(L, 1);
   size_t n;
-  const char *p = luaL_checklstring(L, 2, &n);
+  const char *p = rs_checklstr(L, 2, &n);
   if (af == AF_INET) {
     if (n != sizeof(struct in_addr))
       return luaL_argerror(L, 2, "invalid length of packed IP address string");

@@ -121,45 +121,17 @@ static int runtime_gc(lua_State *L) {
   return 0;
 }
 
-ms_runtime *ms_runtime_open(lua_State *L, uv_loop_t *loop) {
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &runtime_key);
-  ms_runtime *rt = lua_touserdata(L, -1);
-  lua_pop(L, 1);
-  if (rt) return rt;
-
-  rt = calloc(1, sizeof *rt);
-  if (!rt) {
-    luaL_error(L, "not enough memory");
-    return NULL;
-  }
-  if (loop) {
-    rt->loop = loop;
-  } else {
-    int rc = uv_loop_init(&rt->own_loop);
-    if (rc) {
-      free(rt);
-      luaL_error(L, "cannot create the event loop: %s", uv_strerror(rc));
-      return NULL;
-    }
-    rt->loop = &rt->own_loop;
-    rt->owns_loop = 1;
-  }
-  lua_State *main;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
-  main = lua_tothread(L, -1);
-  lua_pop(L, 1);
-  rt->L = main;
-  ms_sched_init(rt);
-
-  ms_runtime **box = lua_newuserdatauv(L, sizeof *box, 0);
-  *box = rt;
-  lua_newtable(L);
-  lua_pushcfunction(L, runtime_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_setmetatable(L, -2);
-  lua_setfield(L, LUA_REGISTRYINDEX, "moonsock.runtime");
-  lua_pushlightuserdata(L, rt);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &runtime_key);
+/* What opening adds to the registry once the runtime exists: the module
+ * loaders, the error factory, the boot code. Under lua_pcall, so that a
+ * failure (out of memory) can take the half-opened runtime back. */
+static int open_modules_p(lua_State *L) {
+  ms_runtime *rt = lua_touserdata(L, 1);
+  /* Registry slots for the errors the loop's callbacks keep (task.c): made
+   * now, so storing an error there later cannot run out of memory. */
+  lua_pushboolean(L, 0);
+  rt->last_error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushboolean(L, 0);
+  rt->main_error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
   preload(L, "moonsock.core.task", ms_open_task);
   preload(L, "moonsock.core.socket", ms_open_socket);
@@ -179,5 +151,63 @@ ms_runtime *ms_runtime_open(lua_State *L, uv_loop_t *loop) {
   /* Blocking calls inside user coroutines must reach the scheduler. */
   require_into(L, "moonsock.boot");
   lua_pop(L, 1);
+  return 0;
+}
+
+/* Each step may run out of memory. The box that owns the runtime comes
+ * first and frees whatever it holds when collected (runtime_gc), so a
+ * failure leaks neither memory nor the loop's fds; a failure after the
+ * runtime was published in the registry unpublishes it, so the next open
+ * starts afresh instead of finding half a runtime. */
+ms_runtime *ms_runtime_open(lua_State *L, uv_loop_t *loop) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &runtime_key);
+  ms_runtime *rt = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (rt) return rt;
+
+  ms_runtime **box = lua_newuserdatauv(L, sizeof *box, 0);
+  *box = NULL;
+  lua_newtable(L);
+  lua_pushcfunction(L, runtime_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+
+  rt = calloc(1, sizeof *rt);
+  if (!rt) {
+    luaL_error(L, "not enough memory");
+    return NULL;
+  }
+  if (loop) {
+    rt->loop = loop;
+  } else {
+    int rc = uv_loop_init(&rt->own_loop);
+    if (rc) {
+      free(rt);
+      luaL_error(L, "cannot create the event loop: %s", uv_strerror(rc));
+      return NULL;
+    }
+    rt->loop = &rt->own_loop;
+    rt->owns_loop = 1;
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  rt->L = lua_tothread(L, -1);
+  lua_pop(L, 1);
+  ms_sched_init(rt);
+  *box = rt;
+
+  lua_setfield(L, LUA_REGISTRYINDEX, "moonsock.runtime");
+  lua_pushlightuserdata(L, rt);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &runtime_key);
+
+  lua_pushcfunction(L, open_modules_p);
+  lua_pushlightuserdata(L, rt);
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    /* Setting existing keys to nil allocates nothing. */
+    lua_pushnil(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &runtime_key);
+    lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "moonsock.runtime");
+    lua_error(L);
+  }
   return rt;
 }

@@ -23,11 +23,16 @@ struct ms_task {
   unsigned cancel : 1, daemon : 1, started : 1;
   unsigned in_park : 1; /* parked in core.park, so core.wake may wake it */
   unsigned host : 1;    /* spawned by an embedding host: its error is kept, not printed */
+  unsigned gen;       /* rt->fork_gen when spawned: a forked child runs only its own */
   uv_timer_t *timer;  /* allocated on first timed wait */
   ms_io *io;          /* the io waited on, if any */
   ms_waiter waiter;
   ms_workreq *work;   /* the off-loop work waited on, if any */
   ms_task *next_ready;
+  /* core.join: the tasks parked until this one ends, linked through their
+   * join_next; join_pprev is set while the task is in such a list. */
+  ms_task *joiners;
+  ms_task *join_next, **join_pprev;
 };
 
 struct ms_runtime {
@@ -45,11 +50,15 @@ struct ms_runtime {
   int nondaemon;      /* the live ones that keep the process running */
   ms_task *outside;   /* stands for the caller in waits outside any task */
   int main_status;    /* LUA_OK, or the error status the main task ended with */
-  int main_error_ref; /* registry ref of the main task's error message */
+  int main_error_ref; /* registry slot of the main task's error message */
   /* Called with that message as soon as the main task fails (Python prints
    * the main thread's error at once, before other threads end). */
   void (*main_error)(ms_runtime *rt, const char *msg);
-  int last_error_ref; /* registry ref: the last uncaught error of a host's task */
+  /* Registry slot of the last uncaught error of a host's task (false when
+   * none). Both slots are made when the runtime opens, so that storing an
+   * error into them, in a loop callback, cannot run out of memory. */
+  int last_error_ref;
+  int last_error_oom; /* ... or that error was a memory error kept only here */
   int host_failed;    /* a host's task failed since moonsock_run began */
   int stop;           /* moonsock_stop was called */
   int interrupted;    /* the process is ending on SIGINT */
@@ -58,7 +67,8 @@ struct ms_runtime {
   uv_async_t sigint_async;
   int sigint_installed;
   ms_iomap iomap;     /* fd -> ms_io, shared by sockets and select */
-  ms_task *only;      /* in a forked child: the one task that goes on */
+  ms_task *only;      /* in a forked child: the forking task, which goes on */
+  unsigned fork_gen;  /* forks since the start: tasks of an older one are frozen */
   int main_only;      /* ms_sched_run_main: stop once the main task has ended */
 };
 

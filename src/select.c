@@ -59,11 +59,26 @@ static int check_fd(lua_State *L, int idx, int arg, const char *list, int pos) {
     fd = lua_tointeger(L, -1);
     lua_pop(L, 1);
   }
+  /* CPython converts to a C int first (OverflowError), then checks the sign. */
+  if (fd < INT_MIN) return fd_argerror(L, arg, list, pos, "fd is less than minimum");
+  if (fd > INT_MAX) return fd_argerror(L, arg, list, pos, "fd is greater than maximum");
   if (fd < 0)
     return ms_raise(L, "ValueError", 0,
                     lua_pushfstring(L, "file descriptor cannot be a negative integer (%I)", fd));
-  if (fd > INT_MAX) return fd_argerror(L, arg, list, pos, "fd is greater than maximum");
   return (int)fd;
+}
+
+/* CPython's timeouts are 64-bit counts of nanoseconds: a longer one (math.huge
+ * among them) is an OverflowError there, and would be a wait without end
+ * here. Seconds, then milliseconds (poll). */
+#define SELECT_TIMEOUT_MAX 9223372036.0
+#define SELECT_TIMEOUT_MAX_MS 9223372036854.0
+
+static double check_timeout_arg(lua_State *L, int idx, double max) {
+  double t = luaL_checknumber(L, idx);
+  luaL_argcheck(L, !isnan(t), idx, "Invalid value NaN (not a number)");
+  luaL_argcheck(L, t <= max && t >= -max, idx, "timeout value is too large");
+  return t;
 }
 
 /* The libuv events that can wake a wait for poll(2) events pollev. epoll
@@ -326,8 +341,7 @@ static int sel_select(lua_State *L) {
   luaL_argcheck(L, len1 + len2 <= INT_MAX / 4 - len3, 3, "lists too long");
   double timeout = -1;
   if (!lua_isnoneornil(L, 4)) {
-    timeout = luaL_checknumber(L, 4);
-    luaL_argcheck(L, !isnan(timeout), 4, "Invalid value NaN (not a number)");
+    timeout = check_timeout_arg(L, 4, SELECT_TIMEOUT_MAX);
     luaL_argcheck(L, timeout >= 0, 4, "timeout must be non-negative");
   }
   lua_settop(L, 3);
@@ -378,8 +392,9 @@ static int poll_new(lua_State *L) {
   return 1;
 }
 
+/* def < 0: the mask is required (modify). */
 static int check_mask(lua_State *L, int idx, int def) {
-  if (lua_isnoneornil(L, idx)) return def;
+  if (def >= 0 && lua_isnoneornil(L, idx)) return def;
   lua_Integer m = luaL_checkinteger(L, idx);
   luaL_argcheck(L, m >= 0 && m <= 0xffff, idx, "eventmask out of range");
   return (int)m;
@@ -404,7 +419,7 @@ static int poll_register(lua_State *L) {
 static int poll_modify(lua_State *L) {
   check_poll(L);
   int fd = check_fd(L, 2, 2, NULL, 0);
-  int mask = check_mask(L, 3, POLLIN | POLLPRI | POLLOUT);
+  int mask = check_mask(L, 3, -1);
   lua_getiuservalue(L, 1, 1);
   if (lua_rawgeti(L, -1, fd) == LUA_TNIL) return ms_raise_errno(L, ENOENT);
   lua_pop(L, 1);
@@ -488,8 +503,7 @@ static int poll_poll(lua_State *L) {
   pollobj *p = check_poll(L);
   double timeout_ms = -1;
   if (!lua_isnoneornil(L, 2)) {
-    timeout_ms = luaL_checknumber(L, 2);
-    luaL_argcheck(L, !isnan(timeout_ms), 2, "Invalid value NaN (not a number)");
+    timeout_ms = check_timeout_arg(L, 2, SELECT_TIMEOUT_MAX_MS);
   }
   if (p->busy) return ms_raise(L, "RuntimeError", 0, "concurrent poll() invocation");
   lua_settop(L, 1);
@@ -549,6 +563,10 @@ static epollobj *check_epoll(lua_State *L) {
 static int epoll_new(lua_State *L) {
   lua_Integer sizehint = luaL_optinteger(L, 1, -1);
   lua_Integer flags = luaL_optinteger(L, 2, 0);
+  /* CPython's "i" converters: C ints, OverflowError beyond */
+  static const char too_large[] = "Python int too large to convert to C int";
+  luaL_argcheck(L, sizehint >= INT_MIN && sizehint <= INT_MAX, 1, too_large);
+  luaL_argcheck(L, flags >= INT_MIN && flags <= INT_MAX, 2, too_large);
   luaL_argcheck(L, sizehint == -1 || sizehint > 0, 1, "negative sizehint");
   if (flags && flags != EPOLL_CLOEXEC) return ms_raise_errno(L, EINVAL);
   epollobj *e = lua_newuserdatauv(L, sizeof *e, 0);
@@ -586,7 +604,9 @@ static int epoll_ctl_op(lua_State *L, int op) {
   struct epoll_event ev;
   memset(&ev, 0, sizeof ev);
   if (op != EPOLL_CTL_DEL) {
-    lua_Integer mask = luaL_optinteger(L, 3, EPOLLIN | EPOLLPRI | EPOLLOUT);
+    /* register has a default mask; modify must be told one */
+    lua_Integer mask = op == EPOLL_CTL_ADD ? luaL_optinteger(L, 3, EPOLLIN | EPOLLPRI | EPOLLOUT)
+                                           : luaL_checkinteger(L, 3);
     luaL_argcheck(L, mask >= 0 && mask <= UINT32_MAX, 3, "eventmask out of range");
     ev.events = (uint32_t)mask;
   }
@@ -632,8 +652,7 @@ static int epoll_poll(lua_State *L) {
   check_epoll(L);
   double timeout = -1;
   if (!lua_isnoneornil(L, 2)) {
-    timeout = luaL_checknumber(L, 2);
-    luaL_argcheck(L, !isnan(timeout), 2, "Invalid value NaN (not a number)");
+    timeout = check_timeout_arg(L, 2, SELECT_TIMEOUT_MAX);
   }
   lua_Integer maxevents = luaL_optinteger(L, 3, -1);
   if (maxevents == -1) maxevents = 1023;

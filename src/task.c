@@ -40,12 +40,21 @@ static void stop_timer(ms_task *t) {
 
 static void forget_work(ms_task *t);
 
+static void unlink_joiner(ms_task *t) {
+  if (!t->join_pprev) return;
+  *t->join_pprev = t->join_next;
+  if (t->join_next) t->join_next->join_pprev = t->join_pprev;
+  t->join_next = NULL;
+  t->join_pprev = NULL;
+}
+
 /* Detaches a task from whatever it waited on; the first wake wins. */
 void ms_task_wake(ms_task *t, int reason) {
   if (t->state != MS_T_PARKED) return;
   t->wake = reason;
   t->in_park = 0;
   stop_timer(t);
+  unlink_joiner(t);
   if (t->io) {
     ms_io_unwait(t->io, &t->waiter);
     t->io = NULL;
@@ -61,13 +70,14 @@ void ms_task_wake(ms_task *t, int reason) {
 
 static void release_timer(ms_task *t);
 
-static void report_error(ms_runtime *rt, ms_task *t) {
-  lua_State *L = rt->L;
-  lua_State *co = t->co;
-  /* The dead coroutine keeps its stack, so the traceback still shows where
-   * the error came from. */
+/* The text of a task's uncaught error: Python's description and Lua's
+ * traceback. Runs under lua_pcall: it allocates, and report_error is called
+ * from a loop callback, where a memory error would reach lua_atpanic. */
+static int describe_p(lua_State *L) {
+  ms_task *t = lua_touserdata(L, 1);
+  ms_runtime *rt = t->rt;
   lua_getfield(L, LUA_REGISTRYINDEX, "moonsock.describe");
-  lua_xmove(co, L, 1); /* the error value */
+  lua_pushvalue(L, 2); /* the error value */
   if (t == rt->main && luaL_getmetafield(L, -1, "__name") != LUA_TNIL) {
     rt->main_interrupted = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "KeyboardInterrupt") == 0;
     lua_pop(L, 1);
@@ -76,18 +86,46 @@ static void report_error(ms_runtime *rt, ms_task *t) {
     lua_pop(L, 1);
     lua_pushliteral(L, "(error object is not a string)");
   }
-  luaL_traceback(L, co, lua_tostring(L, -1), 0);
-  lua_remove(L, -2);
+  /* The dead coroutine keeps its stack, so the traceback still shows where
+   * the error came from. */
+  luaL_traceback(L, t->co, lua_tostring(L, -1), 0);
+  return 1;
+}
+
+/* Keeps or prints a task's uncaught error. When memory runs out on the way
+ * (describe_p failed) the message is the memory error's own, which Lua
+ * preallocates; the registry slots it goes to were made when the runtime
+ * opened, so storing it allocates nothing either. A host whose stack is
+ * full gets the text through a flag. */
+static void report_error(ms_runtime *rt, ms_task *t) {
+  lua_State *L = rt->L;
+  const char *msg = "not enough memory";
+  int kept = 0;
+  if (lua_checkstack(L, 3)) {
+    lua_pushcfunction(L, describe_p);
+    lua_pushlightuserdata(L, t);
+    /* A copy of the error value: the dead coroutine keeps the original
+     * for core.error. */
+    if (lua_checkstack(t->co, 1)) lua_pushvalue(t->co, -1);
+    lua_xmove(t->co, L, 1);
+    lua_pcall(L, 2, 1, 0);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      msg = lua_tostring(L, -1);
+      kept = 1;
+    } else {
+      lua_pop(L, 1);
+    }
+  }
   if (t == rt->main) {
-    if (rt->main_error) rt->main_error(rt, lua_tostring(L, -1));
-    rt->main_error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    if (rt->main_error) rt->main_error(rt, msg);
+    if (kept) lua_rawseti(L, LUA_REGISTRYINDEX, rt->main_error_ref);
   } else if (t->host) {
-    luaL_unref(L, LUA_REGISTRYINDEX, rt->last_error_ref);
-    rt->last_error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    if (kept) lua_rawseti(L, LUA_REGISTRYINDEX, rt->last_error_ref);
+    rt->last_error_oom = !kept;
     rt->host_failed = 1;
   } else {
-    lua_writestringerror("moonsock: uncaught error in task: %s\n", lua_tostring(L, -1));
-    lua_pop(L, 1);
+    lua_writestringerror("moonsock: uncaught error in task: %s\n", msg);
+    if (kept) lua_pop(L, 1);
   }
 }
 
@@ -96,16 +134,24 @@ static int main_done(ms_runtime *rt) {
   return !rt->main || rt->main->state == MS_T_DONE;
 }
 
-static int others_done(ms_runtime *rt) { return rt->only || rt->main_only || rt->nondaemon == 0; }
+static int others_done(ms_runtime *rt) { return rt->main_only || rt->nondaemon == 0; }
 
 static void check_exit(ms_runtime *rt) {
   if (main_done(rt) && others_done(rt) && rt->running)
     uv_stop(rt->loop);
 }
 
+/* Wakes the tasks in core.join on t without allocating anything, so they
+ * learn that t ended even when its last Lua code (task.lua's bookkeeping)
+ * ran out of memory. */
 static void finish(ms_runtime *rt, ms_task *t, int status) {
   t->state = MS_T_DONE;
   release_timer(t);
+  while (t->joiners) {
+    ms_task *j = t->joiners;
+    unlink_joiner(j);
+    ms_task_wake(j, MS_WAKE_READY);
+  }
   if (status != LUA_OK) report_error(rt, t);
   if (t == rt->main) {
     rt->main_status = status;
@@ -151,8 +197,8 @@ static void run_ready(ms_runtime *rt) {
   while (t) {
     ms_task *next = t->next_ready;
     t->next_ready = NULL;
-    /* In a forked child the other tasks are frozen: never resumed. */
-    if (t->state == MS_T_READY && (!rt->only || t == rt->only)) resume(rt, t);
+    /* In a forked child the parent's other tasks are frozen: never resumed. */
+    if (t->state == MS_T_READY && t->gen == rt->fork_gen) resume(rt, t);
     t = next;
   }
   if (!rt->ready_head) uv_idle_stop(&rt->idle);
@@ -457,11 +503,15 @@ static int task_spawn(lua_State *L) {
   lua_State *co = lua_newthread(L);
   lua_setiuservalue(L, -2, 1); /* the handle keeps its coroutine alive */
   t->co = co;
+  /* A new thread's stack holds about 40 values: room for the rest first,
+   * before anything refers to the task. */
+  if (!lua_checkstack(co, n)) return luaL_error(L, "too many arguments to spawn");
   lua_pushvalue(L, -1);
   t->ref = luaL_ref(L, LUA_REGISTRYINDEX); /* alive until it ends */
   lua_rotate(L, 1, 1);                      /* handle, fn, args... */
   lua_xmove(L, co, n);
   t->nargs = n - 1;
+  t->gen = rt->fork_gen;
   rt->live++;
   rt->nondaemon++;
   enqueue(rt, t);
@@ -543,6 +593,8 @@ static int task_sleep(lua_State *L) {
   double s = luaL_checknumber(L, 1);
   luaL_argcheck(L, s == s, 1, "must be a number, not NaN");
   luaL_argcheck(L, s >= 0, 1, "sleep length must be non-negative");
+  /* CPython's OverflowError: math.huge would sleep for ever here */
+  luaL_argcheck(L, s <= 9223372036.0, 1, "sleep length is too large");
   lua_settop(L, 0);
   return ms_park(L, s, 0, sleep_k);
 }
@@ -596,6 +648,51 @@ static int task_cancelled(lua_State *L) {
   return 1;
 }
 
+static int join_k(lua_State *L, int status, lua_KContext ctx) {
+  (void)status;
+  (void)ctx;
+  if (ms_wake_reason(L) != MS_WAKE_TIMEOUT) ms_check_wake(L);
+  lua_pushboolean(L, check_task(L, 1)->state == MS_T_DONE);
+  return 1;
+}
+
+/* core.join(handle[, timeout]) -> true once the task has ended, false if
+ * the timeout passed first. The wake comes from finish(), not from Lua: see
+ * there. Raises like core.park on a cancel or an interrupt. */
+static int task_join(lua_State *L) {
+  ms_task *t = check_task(L, 1);
+  double timeout = opt_timeout(L, 2);
+  lua_settop(L, 1); /* the handle stays referenced while the caller waits */
+  if (t->state == MS_T_DONE) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  ms_runtime *rt = ms_rt(L);
+  ms_task *me = rt->current;
+  if (me == t) return luaL_error(L, "cannot join the current task");
+  check_can_park(L, rt, me);
+  if (!me) me = outside(L, rt);
+  arm(L, me, timeout);
+  me->join_next = t->joiners;
+  if (t->joiners) t->joiners->join_pprev = &me->join_next;
+  me->join_pprev = &t->joiners;
+  t->joiners = me;
+  return park(L, rt, me, 0, join_k);
+}
+
+/* core.error(handle) -> the error a task's coroutine itself ended with (its
+ * function's own errors are task.lua's business: this is for task.lua's
+ * code failing, out of memory), or nothing. */
+static int task_error(lua_State *L) {
+  ms_task *t = check_task(L, 1);
+  lua_State *co = t->co;
+  if (t->state != MS_T_DONE || !co || lua_status(co) <= LUA_YIELD || lua_gettop(co) == 0) return 0;
+  if (!lua_checkstack(co, 1)) return 0;
+  lua_pushvalue(co, -1);
+  lua_xmove(co, L, 1);
+  return 1;
+}
+
 static int task_status(lua_State *L) {
   ms_task *t = check_task(L, 1);
   static const char *const names[] = {"?", "ready", "running", "parked", "done"};
@@ -607,7 +704,8 @@ static int task_setdaemon(lua_State *L) {
   ms_task *t = check_task(L, 1);
   int d = lua_toboolean(L, 2);
   ms_runtime *rt = ms_rt(L);
-  if (t != rt->main && t->state != MS_T_DONE && d != t->daemon) rt->nondaemon += d ? -1 : 1;
+  if (t != rt->main && t->state != MS_T_DONE && t->gen == rt->fork_gen && d != t->daemon)
+    rt->nondaemon += d ? -1 : 1;
   t->daemon = d;
   check_exit(rt);
   return 0;
@@ -650,8 +748,6 @@ void ms_sched_init(ms_runtime *rt) {
   rt->check.data = rt;
   uv_check_start(&rt->check, on_check);
   uv_unref((uv_handle_t *)&rt->check);
-  rt->main_error_ref = LUA_NOREF;
-  rt->last_error_ref = LUA_NOREF;
 }
 
 void ms_sched_close(ms_runtime *rt) {
@@ -692,10 +788,20 @@ void ms_sched_run_main(ms_runtime *rt) {
   rt->main_only = 0;
 }
 
+/* As in Python, where only the forking thread survives: the parent's other
+ * tasks are frozen (never resumed, not counted), and tasks spawned in the
+ * child run; the child ends once the forking task and its own non-daemon
+ * tasks have ended. */
 void ms_after_fork_child(lua_State *L) {
   ms_runtime *rt = ms_rt(L);
   uv_loop_fork(rt->loop);
-  rt->only = rt->current ? rt->current : outside(L, rt);
+  ms_task *t = rt->current ? rt->current : outside(L, rt);
+  rt->fork_gen++;
+  t->gen = rt->fork_gen;
+  rt->only = t;
+  int spawned = t != rt->main && t->co != NULL;
+  rt->live = spawned;
+  rt->nondaemon = spawned && !t->daemon;
 }
 
 /* ---- SIGINT ---- */
@@ -770,7 +876,8 @@ int ms_open_task(lua_State *L) {
       {"wake", task_wake},         {"sleep", task_sleep},       {"yield", task_yield},
       {"now", task_now},           {"cancel", task_cancel},     {"cancelled", task_cancelled},
       {"status", task_status},     {"setdaemon", task_setdaemon}, {"isdaemon", task_isdaemon},
-      {"ismain", task_ismain},     {"count", task_count},       {NULL, NULL}};
+      {"ismain", task_ismain},     {"count", task_count},       {"join", task_join},
+      {"error", task_error},       {NULL, NULL}};
   if (luaL_newmetatable(L, task_meta)) {
     lua_pushcfunction(L, task_tostring);
     lua_setfield(L, -2, "__tostring");

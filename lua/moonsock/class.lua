@@ -209,8 +209,15 @@ M.object = object
 
 -- Cls:extend(fields): class Sub(Cls). Mixin:mixin(Base[, fields]):
 -- class Sub(Mixin, Base).
+-- A wrong self is no argument #0: Lua's words for it.
+local function check_self(self, fname)
+  if not is_class(self) then
+    error(format("calling '%s' on bad self (class expected, got %s)", fname, typename(self)), 3)
+  end
+end
+
 function object:extend(fields)
-  if not is_class(self) then argerror(2, 0, "extend", "class expected, got " .. typename(self)) end
+  check_self(self, "extend")
   if fields ~= nil and (type(fields) ~= "table" or is_class(fields)) then
     argerror(2, 1, "extend", "table expected, got " .. typename(fields))
   end
@@ -218,7 +225,7 @@ function object:extend(fields)
 end
 
 function object:mixin(base, fields)
-  if not is_class(self) then argerror(2, 0, "mixin", "class expected, got " .. typename(self)) end
+  check_self(self, "mixin")
   if not is_class(base) then argerror(2, 1, "mixin", "class expected, got " .. typename(base)) end
   if fields ~= nil and (type(fields) ~= "table" or is_class(fields)) then
     argerror(2, 2, "mixin", "table expected, got " .. typename(fields))
@@ -228,8 +235,28 @@ end
 
 
 -- make(name, bases, fields, module): a class as a module defines it
--- (module gives its qualified name, "socketserver.TCPServer").
-M.make = make_class
-M.qualname = qualname
+-- (module gives its qualified name, "socketserver.TCPServer"). fields
+-- itself becomes the class.
+function M.make(name, bases, fields, module)
+  if type(name) ~= "string" then argerror(2, 1, "make", "string expected, got " .. typename(name)) end
+  if type(bases) ~= "table" or is_class(bases) then
+    argerror(2, 2, "make", "table of classes expected, got " .. typename(bases))
+  end
+  for i, b in ipairs(bases) do
+    if not is_class(b) then argerror(2, 2, "make", format("bases[%d]: class expected, got %s", i, typename(b))) end
+  end
+  if type(fields) ~= "table" or is_class(fields) then
+    argerror(2, 3, "make", "table expected, got " .. typename(fields))
+  end
+  if module ~= nil and type(module) ~= "string" then
+    argerror(2, 4, "make", "string expected, got " .. typename(module))
+  end
+  return make_class(name, bases, fields, module)
+end
+
+function M.qualname(cls)
+  if not is_class(cls) then argerror(2, 1, "qualname", "class expected, got " .. typename(cls)) end
+  return qualname(cls)
+end
 
 return M

@@ -54,8 +54,38 @@ local function instance_tostring(e)
   return "(" .. table.concat(parts, ", ") .. ")"
 end
 
+local function typename(v)
+  local mt = getmetatable(v)
+  return type(mt) == "table" and type(rawget(mt, "__name")) == "string" and mt.__name or type(v)
+end
+
+local function argerror(n, fname, msg)
+  error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)
+end
+
+local function is_class(v)
+  return type(v) == "table" and type(rawget(v, "__name")) == "string" and classes[v.__name] == v
+end
+
 local methods = {}
-function methods:isinstance(cls) return matches(cls, self) end
+-- err:isinstance(cls): Python's isinstance raises TypeError for anything
+-- but a class; a wrong self is not an error object.
+function methods:isinstance(cls)
+  if not is_class(getmetatable(self)) then
+    error("calling 'isinstance' on bad self (error object expected, got " .. typename(self) .. ")", 2)
+  end
+  if not is_class(cls) then argerror(1, "isinstance", "class expected, got " .. typename(cls)) end
+  return matches(cls, self)
+end
+
+-- cls:matches(err) on something that is no class (OSError.matches(e) with a
+-- dot) would answer false for any err.
+local function checked_matches(cls, err)
+  if not is_class(cls) then
+    error("calling 'matches' on bad self (class expected, got " .. typename(cls) .. ")", 2)
+  end
+  return matches(cls, err)
+end
 
 -- Defining a name twice returns the first class: replacing it would make its
 -- existing instances stop matching.
@@ -67,7 +97,7 @@ local function define(name, base)
     return classes[name]
   end
   local cls = {__name = name, __base = base, __tostring = instance_tostring, __index = methods}
-  cls.matches = matches
+  cls.matches = checked_matches
   classes[name] = cls
   M[name] = setmetatable(cls, {__call = new_instance, __tostring = class_tostring})
   return cls
@@ -103,7 +133,13 @@ for _, name in ipairs {"BrokenPipeError", "ConnectionAbortedError", "ConnectionR
 end
 M.timeout = M.TimeoutError
 -- For other modules' exception classes (queue.Empty...): define(name, base).
-M.define = define
+function M.define(name, base)
+  if type(name) ~= "string" or name == "" then
+    argerror(1, "define", "non-empty string expected, got " .. (name == "" and "''" or typename(name)))
+  end
+  if not is_class(base) then argerror(2, "define", "class expected, got " .. typename(base)) end
+  return define(name, base)
+end
 M.error = M.OSError
 
 -- The errno to subclass map of CPython's Objects/exceptions.c.
@@ -126,6 +162,11 @@ for name, cls in pairs(by_errno) do errno_class[linux[name]] = classes[cls] end
 
 -- The C core's factory: raise_new(clsname, errno|nil, message).
 function M.raise_new(clsname, errno, msg)
+  if type(clsname) ~= "string" then argerror(1, "raise_new", "string expected, got " .. typename(clsname)) end
+  if errno ~= nil and math.type(errno) ~= "integer" then
+    argerror(2, "raise_new", "integer or nil expected, got " .. (math.type(errno) or typename(errno)))
+  end
+  if type(msg) ~= "string" then argerror(3, "raise_new", "string expected, got " .. typename(msg)) end
   local cls = classes[clsname] or M[clsname] or M.OSError
   if errno ~= nil and (cls == M.OSError) then cls = errno_class[errno] or cls end
   if errno ~= nil then return new_instance(cls, errno, msg) end

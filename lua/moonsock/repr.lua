@@ -19,7 +19,14 @@ local function quote(s)
   end)
   return q .. body .. q
 end
-M.quote = quote
+
+-- quote(s) for users: a string only (s:find on a number or nil fails deep inside).
+function M.quote(s)
+  if type(s) ~= "string" then
+    error("bad argument #1 to 'quote' (string expected, got " .. (s == nil and "no value" or type(s)) .. ")", 2)
+  end
+  return quote(s)
+end
 
 local repr
 
@@ -76,7 +83,12 @@ list_mt.__tostring = function(t) return seq(t, "[", "]", {}) end
 list_mt.__eq = eq
 
 function M.tuple(...) return setmetatable(table.pack(...), tuple_mt) end
-function M.list(t) return setmetatable(t or {}, list_mt) end
+function M.list(t)
+  if t ~= nil and type(t) ~= "table" then
+    error("bad argument #1 to 'list' (table expected, got " .. type(t) .. ")", 2)
+  end
+  return setmetatable(t or {}, list_mt)
+end
 
 -- The C side finds the metatables by these registry names.
 local reg = debug.getregistry()

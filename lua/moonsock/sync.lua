@@ -61,9 +61,14 @@ local function check_type(v, n, fname, want, optional)
   argerror(n, fname, want .. " expected, got " .. (v == nil and "no value" or type(v)))
 end
 
+-- Python's threading.TIMEOUT_MAX: a longer wait is an OverflowError there,
+-- where it would be a wait without end here.
+local TIMEOUT_MAX = 9223372036
+
 local function check_timeout(v, n, fname)
   check_type(v, n, fname, "number", true)
   if v ~= v then argerror(n, fname, "timeout is NaN") end
+  if v and v > TIMEOUT_MAX then argerror(n, fname, "timeout value is too large") end
   return v
 end
 
@@ -331,11 +336,10 @@ local function try_semaphore(self)
   return true
 end
 
-local function give_unit(self)
+local function semaphore_lost(tok)
+  local self = tok.obj
   if not grant(self._waiters) then self._value = self._value + 1 end
 end
-
-local function semaphore_lost(tok) give_unit(tok.obj) end
 
 -- acquire([blocking[, timeout]]) -> true if it got a unit. As in Python, a
 -- negative timeout only tries.
@@ -355,17 +359,26 @@ local function check_release_count(n)
   return n
 end
 
+-- Units go to the waiters first, the rest to the value: one step per
+-- waiter, not per unit (release(math.maxinteger) must not loop for ever).
+local function give_units(self, n)
+  while n > 0 and grant(self._waiters) do n = n - 1 end
+  self._value = self._value + n
+end
+
 function Semaphore:release(n)
   n = check_release_count(n)
-  for _ = 1, n do give_unit(self) end
+  -- Lua's integers end where Python's do not
+  if n > math.maxinteger - self._value then argerror(1, "release", "semaphore value too large") end
+  give_units(self, n)
 end
 
 function BoundedSemaphore:release(n)
   n = check_release_count(n)
-  if self._value + n > self._initial then
+  if n > self._initial - self._value then
     error(ValueError("Semaphore released too many times"), 2)
   end
-  for _ = 1, n do give_unit(self) end
+  give_units(self, n)
 end
 
 function Semaphore:__tostring()
@@ -789,6 +802,48 @@ function sync.SimpleQueue(...)
     argerror(1, "SimpleQueue", "SimpleQueue() takes no positional arguments")
   end
   return new_queue(SimpleQueue, "SimpleQueue", 0)
+end
+
+-- ---- self ----
+
+-- Python's threading and queue types refuse a wrong self (TypeError:
+-- descriptor 'acquire' for '_thread.lock' objects doesn't apply to a 'dict'
+-- object); these methods would index it and fail anywhere, or not at all
+-- (Lock.acquire({}) "took" the table). Every public method checks first.
+local function is_instance(obj, cls)
+  local mt = getmetatable(obj)
+  while type(mt) == "table" do
+    if mt == cls then return true end
+    local up = getmetatable(mt)
+    mt = up and rawget(up, "__index")
+  end
+  return false
+end
+
+local function typename(v)
+  local mt = getmetatable(v)
+  return type(mt) == "table" and type(rawget(mt, "__name")) == "string" and mt.__name or type(v)
+end
+
+local function guard(cls, name, fn)
+  return function(self, ...)
+    if not is_instance(self, cls) then
+      local level = 2
+      while (debug.getinfo(level, "S") or {}).source == here do level = level + 1 end
+      error(string.format("calling '%s' on bad self (%s expected, got %s)", name, cls.__name,
+                          typename(self)), level)
+    end
+    return fn(self, ...)
+  end
+end
+
+for _, cls in ipairs {Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition, Queue, LifoQueue,
+                      PriorityQueue, SimpleQueue} do
+  local names = {}
+  for name, fn in pairs(cls) do
+    if type(fn) == "function" and not name:find("^_") then names[name] = fn end
+  end
+  for name, fn in pairs(names) do cls[name] = guard(cls, name, fn) end
 end
 
 return sync

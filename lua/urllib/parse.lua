@@ -379,6 +379,8 @@ local FAST = {utf8 = true, utf_8 = true, ascii = true, us_ascii = true, latin1 =
 -- "ascii", given = name, fast = boolean}, as encodings.normalize_encoding
 -- and the alias table find it.
 local function codec(name)
+  -- str.encode and bytes.decode read the name as a C string first
+  if name:find("\0", 1, true) then raise(ValueError, "embedded null character") end
   local norm = name:lower():gsub("[^%w%.]+", "_"):gsub("^_+", ""):gsub("_+$", "")
   local c = CODECS[norm]
   if not c then raise(LookupError, "unknown encoding: " .. name) end
@@ -394,6 +396,8 @@ end
 -- text (a Lua string) encoded with codec; UTF-8 keeps the bytes as they are.
 -- fail(msg) raises an argument error at the errors argument.
 local function encode_text(s, c, errs, fail)
+  -- str.encode reads the handler's name as a C string, used or not
+  if errs:find("\0", 1, true) then raise(ValueError, "embedded null character") end
   local enc = c.name
   if enc == "utf-8" then return s end
   local limit = enc == "latin-1" and 0x100 or 0x80
@@ -450,6 +454,8 @@ end
 
 -- bytes decoded with codec into text (a Lua string, module header).
 local function decode_bytes(b, c, errs, fail)
+  -- bytes.decode reads the handler's name as a C string, used or not
+  if errs:find("\0", 1, true) then raise(ValueError, "embedded null character") end
   local enc = c.name
   local out, n, i = {}, #b, 1
   while i <= n do
@@ -584,9 +590,19 @@ local function result_class(name, fields, netloc_attrs, geturl)
   local cls = {__name = name}
   local index_of, methods = {}, {}
   for i, f in ipairs(fields) do index_of[f] = i end
-  methods.geturl = geturl
+  -- r.geturl() with a dot, or another table as self, is no result
+  local function check_self(self, fname)
+    if getmetatable(self) ~= cls then
+      error(format("calling '%s' on bad self (%s expected, got %s)", fname, name, typename(self)), 3)
+    end
+  end
+  function methods.geturl(self)
+    check_self(self, "geturl")
+    return geturl(self)
+  end
   -- namedtuple's _replace(**kwargs): a copy with some fields changed
   function methods._replace(self, changes)
+    check_self(self, "_replace")
     if type(changes) ~= "table" then argerror(1, "_replace", "table expected, got " .. typename(changes)) end
     local vals = {}
     for i = 1, #fields do vals[i] = rawget(self, i) end
@@ -897,7 +913,10 @@ end
 -- ---- quoting ----
 
 local ALWAYS_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
-local unsafe_patterns = {}
+local unsafe_patterns, cached = {}, 0
+-- Python's quoter cache (functools.lru_cache) holds 128 safe strings: a
+-- program that quotes with ever new ones must not grow this table forever.
+local MAX_CACHED = 128
 
 -- The pattern of the bytes quote must escape, for a safe string: only its
 -- ASCII characters count, as in Python.
@@ -906,6 +925,8 @@ local function unsafe_pattern(safe)
   if not p then
     local set = (ALWAYS_SAFE .. safe):gsub("[\128-\255]", ""):gsub("[^%w]", "%%%0")
     p = "[^" .. set .. "]"
+    if cached >= MAX_CACHED then unsafe_patterns, cached = {}, 0 end
+    cached = cached + 1
     unsafe_patterns[safe] = p
   end
   return p
