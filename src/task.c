@@ -92,6 +92,31 @@ static int describe_p(lua_State *L) {
   return 1;
 }
 
+/* The hook task.lua sets with core.on_failed(fn): fn(handle, err) records
+ * the error for join and answers true to keep it quiet (a Cancelled). The
+ * error reaches it here rather than through an xpcall in every task, whose
+ * C frame would reserve stack in every idle coroutine. Runs under lua_pcall
+ * as describe_p does. */
+static const char failed_hook_key = 0;
+
+static int failed_hook_p(lua_State *L) {
+  ms_task *t = lua_touserdata(L, 1);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &failed_hook_key) != LUA_TFUNCTION) return 0;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, t->ref); /* the handle */
+  luaL_checkstack(t->co, 1, NULL);
+  lua_pushvalue(t->co, -1); /* the error value, which the coroutine keeps */
+  lua_xmove(t->co, L, 1);
+  lua_call(L, 2, 1);
+  return 1;
+}
+
+static int task_on_failed(lua_State *L) {
+  if (!lua_isnil(L, 1)) luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_settop(L, 1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &failed_hook_key);
+  return 0;
+}
+
 /* Keeps or prints a task's uncaught error. When memory runs out on the way
  * (describe_p failed) the message is the memory error's own, which Lua
  * preallocates; the registry slots it goes to were made when the runtime
@@ -124,7 +149,14 @@ static void report_error(ms_runtime *rt, ms_task *t) {
     rt->last_error_oom = !kept;
     rt->host_failed = 1;
   } else {
-    lua_writestringerror("moonsock: uncaught error in task: %s\n", msg);
+    int quiet = 0;
+    if (lua_checkstack(L, 2)) {
+      lua_pushcfunction(L, failed_hook_p);
+      lua_pushlightuserdata(L, t);
+      if (lua_pcall(L, 1, 1, 0) == LUA_OK) quiet = lua_toboolean(L, -1);
+      lua_pop(L, 1);
+    }
+    if (!quiet) lua_writestringerror("moonsock: uncaught error in task: %s\n", msg);
     if (kept) lua_pop(L, 1);
   }
 }
@@ -152,7 +184,20 @@ static void finish(ms_runtime *rt, ms_task *t, int status) {
     unlink_joiner(j);
     ms_task_wake(j, MS_WAKE_READY);
   }
-  if (status != LUA_OK) report_error(rt, t);
+  if (status != LUA_OK) {
+    report_error(rt, t);
+    /* An error ends a coroutine without closing its pending to-be-closed
+     * variables (a lock's hand-over, a socket's close): close them now, as
+     * Python runs a dying thread's finally blocks. The error object stays
+     * on the thread's stack for core.error. They run as the task (an RLock
+     * checks its owner). */
+    if (t->co) {
+      ms_task *prev = rt->current;
+      rt->current = t;
+      lua_resetthread(t->co);
+      rt->current = prev;
+    }
+  }
   if (t == rt->main) {
     rt->main_status = status;
   } else {
@@ -877,7 +922,7 @@ int ms_open_task(lua_State *L) {
       {"now", task_now},           {"cancel", task_cancel},     {"cancelled", task_cancelled},
       {"status", task_status},     {"setdaemon", task_setdaemon}, {"isdaemon", task_isdaemon},
       {"ismain", task_ismain},     {"count", task_count},       {"join", task_join},
-      {"error", task_error},       {NULL, NULL}};
+      {"error", task_error},       {"on_failed", task_on_failed}, {NULL, NULL}};
   if (luaL_newmetatable(L, task_meta)) {
     lua_pushcfunction(L, task_tostring);
     lua_setfield(L, -2, "__tostring");
