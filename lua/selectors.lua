@@ -533,15 +533,7 @@ selectors.DefaultSelector = EpollSelector
 -- A method called on something that is no selector (sel.register(x, ...)
 -- with a dot) would fail somewhere inside, or answer (get_map): each
 -- public method checks its self first.
-local function is_instance(obj, cls)
-  local c = getmetatable(obj)
-  while type(c) == "table" do
-    if c == cls then return true end
-    local m = getmetatable(c)
-    c = m and rawget(m, "__index")
-  end
-  return false
-end
+local is_instance = require("moonsock.class").instance_of
 
 local function guard(cls, name, fn)
   return function(self, ...)

@@ -259,4 +259,17 @@ function M.qualname(cls)
   return qualname(cls)
 end
 
+-- instance_of(obj, mt): whether obj's metatable is mt or inherits from it
+-- through __index tables: the plain Lua classes of moonsock.sync and
+-- selectors, whose methods refuse a wrong self as Python's do.
+function M.instance_of(obj, mt)
+  local c = getmetatable(obj)
+  while type(c) == "table" do
+    if c == mt then return true end
+    local up = getmetatable(c)
+    c = up and rawget(up, "__index")
+  end
+  return false
+end
+
 return M

@@ -810,15 +810,7 @@ end
 -- descriptor 'acquire' for '_thread.lock' objects doesn't apply to a 'dict'
 -- object); these methods would index it and fail anywhere, or not at all
 -- (Lock.acquire({}) "took" the table). Every public method checks first.
-local function is_instance(obj, cls)
-  local mt = getmetatable(obj)
-  while type(mt) == "table" do
-    if mt == cls then return true end
-    local up = getmetatable(mt)
-    mt = up and rawget(up, "__index")
-  end
-  return false
-end
+local is_instance = require("moonsock.class").instance_of
 
 local function typename(v)
   local mt = getmetatable(v)
