@@ -264,7 +264,7 @@ M.KINDS = {
   maxevents = "int", fileobj = "fileobj", events = "int", server_address = "address",
   RequestHandlerClass = "fn", bind_and_activate = "bool", request = "sock", client_address = "any",
   server = "any", initial = "bytes", base1 = "class", base2 = "class", fields = "table", cls = "class",
-  obj = "any", sub = "class", v = "any", poll_interval = "number", opts = "table", map = "table",
+  obj = "any", sub = "class", v = "any", mt = "any", poll_interval = "number", opts = "table", map = "table",
   use_poll = "bool", ignore_all = "bool", num = "int", addr = "address", buffer_size = "size",
   message = "text", haystack = "bytes", needle = "bytes", term = "bytes", producer = "table",
   strict = "bool", first = "ipobj", last = "ipobj", addresses = "table", s = "bytes", spec = "text",
@@ -570,6 +570,8 @@ M.FUNCS = {
   ["class.class"] = {sig = {{name = "base1"}, {name = "fields", optional = true}}},
   ["class.super"] = {valid = {obj = v("M.class.object()")}},
   ["class.make"] = {kinds = {bases = "classlist"}},
+  -- Plain Lua classes have no Python counterpart to ask.
+  ["class.instance_of"] = {py = false},
   ["Class:mixin"] = {recv = v("M.class.object:extend{}"), valid = {base = v("M.class.object:extend{}")},
                      kinds = {base = "class"}},
   ["cls:matches"] = {kinds = {err = "any"}},
