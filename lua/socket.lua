@@ -51,7 +51,7 @@ local getaddrinfo = socket.getaddrinfo
 
 -- The numeric hosts the C parser takes as they are; CPython resolves any
 -- other host with getaddrinfo for the socket's family (setipaddr).
-local function is_numeric(family, host)
+local function numeric_text(family, host)
   if host == "" then return true end
   if family == AF_INET then
     if host == "<broadcast>" then return true end
@@ -60,6 +60,30 @@ local function is_numeric(family, host)
       and tonumber(d) < 256
   end
   return host:find(":", 1, true) ~= nil and not host:find("%", 1, true)
+end
+
+-- A datagram server answers every sendto with the address recvfrom gave:
+-- the pattern match per datagram cost more than the syscalls. The answers
+-- are kept per family for the hosts seen last; the table starts afresh
+-- when it grows past a few hundred names, so it stays small.
+local numeric_seen = {}
+local numeric_count = 0
+local function is_numeric(family, host)
+  local seen = numeric_seen[family]
+  local known = seen and seen[host]
+  if known ~= nil then return known end
+  if numeric_count >= 256 then
+    numeric_seen, numeric_count = {}, 0
+  end
+  seen = numeric_seen[family]
+  if not seen then
+    seen = {}
+    numeric_seen[family] = seen
+  end
+  known = numeric_text(family, host)
+  seen[host] = known
+  numeric_count = numeric_count + 1
+  return known
 end
 
 -- A host with a NUL is left to the C parser, which refuses it as CPython

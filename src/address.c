@@ -20,6 +20,21 @@ void ms_push_list(lua_State *L, int narr) {
   luaL_setmetatable(L, "moonsock.list");
 }
 
+/* glibc's inet_ntop formats IPv4 with sprintf: two thirds of what a UDP
+ * echo server spent per datagram outside Lua. Same text, by hand. */
+static size_t format_ipv4(const struct in_addr *addr, char *out) {
+  const unsigned char *b = (const unsigned char *)addr;
+  char *p = out;
+  for (int i = 0; i < 4; i++) {
+    unsigned v = b[i];
+    if (v >= 100) *p++ = (char)('0' + v / 100);
+    if (v >= 10) *p++ = (char)('0' + v / 10 % 10);
+    *p++ = (char)('0' + v % 10);
+    if (i < 3) *p++ = '.';
+  }
+  return (size_t)(p - out);
+}
+
 void ms_push_sockaddr(lua_State *L, const struct sockaddr *sa, socklen_t len) {
   char host[INET6_ADDRSTRLEN];
   if (len == 0) {
@@ -29,9 +44,9 @@ void ms_push_sockaddr(lua_State *L, const struct sockaddr *sa, socklen_t len) {
   switch (sa->sa_family) {
     case AF_INET: {
       const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-      inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+      size_t n = format_ipv4(&in->sin_addr, host);
       ms_push_tuple(L, 2);
-      lua_pushstring(L, host);
+      lua_pushlstring(L, host, n);
       lua_rawseti(L, -2, 1);
       lua_pushinteger(L, ntohs(in->sin_port));
       lua_rawseti(L, -2, 2);

@@ -575,15 +575,16 @@ static int sock_sendall(lua_State *L) {
 
 /* sendto(data, address) or sendto(data, flags, address), as in Python;
  * normalised to (data, flags, address) before the first try. */
-static int sendto_k(lua_State *L, int status, lua_KContext ctx) {
-  sock *s = resume_check(L, status);
+static int sendto_k(lua_State *L, int status, lua_KContext ctx);
+
+/* The address is parsed once by the call and again only after a wait. */
+static int sendto_try(lua_State *L, sock *s, const struct sockaddr_storage *ss, socklen_t alen,
+                      lua_KContext ctx) {
   size_t len;
   const char *data = lua_tolstring(L, 2, &len);
   int flags = (int)lua_tointeger(L, 3) | MSG_NOSIGNAL;
-  struct sockaddr_storage ss;
-  socklen_t alen = ms_check_sockaddr(L, 4, s->family, &ss, "sendto");
   for (;;) {
-    ssize_t n = sendto(s->io.fd, data, len, flags, (struct sockaddr *)&ss, alen);
+    ssize_t n = sendto(s->io.fd, data, len, flags, (const struct sockaddr *)ss, alen);
     if (n >= 0) {
       lua_pushinteger(L, n);
       return 1;
@@ -595,13 +596,20 @@ static int sendto_k(lua_State *L, int status, lua_KContext ctx) {
   }
 }
 
+static int sendto_k(lua_State *L, int status, lua_KContext ctx) {
+  sock *s = resume_check(L, status);
+  struct sockaddr_storage ss;
+  socklen_t alen = ms_check_sockaddr(L, 4, s->family, &ss, "sendto");
+  return sendto_try(L, s, &ss, alen, ctx);
+}
+
 static int sock_sendto(lua_State *L) {
   sock *s = check_open(L, 1);
   size_t len;
   check_data_named(L, 2, &len, "sendto");
   /* Check the address where the caller put it, so the error numbers it right. */
   struct sockaddr_storage ss;
-  ms_check_sockaddr(L, lua_gettop(L) <= 3 ? 3 : 4, s->family, &ss, "sendto");
+  socklen_t alen = ms_check_sockaddr(L, lua_gettop(L) <= 3 ? 3 : 4, s->family, &ss, "sendto");
   if (lua_gettop(L) <= 3) {
     lua_settop(L, 3);
     lua_pushinteger(L, 0);
@@ -612,7 +620,7 @@ static int sock_sendto(lua_State *L) {
     if (f < INT_MIN || f > INT_MAX) method_argerror(L, 3, "sendto", "flags out of range");
     lua_settop(L, 4);
   }
-  return sendto_k(L, LUA_OK, 0);
+  return sendto_try(L, s, &ss, alen, 0);
 }
 
 /* ---- recvmsg / sendmsg ---- */
