@@ -80,6 +80,23 @@ print(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY), c.getsockopt(socket.
     l:close(); c:close(); s:close()
   end)
 
+  it("stay right across many kinds (timeouts of 200 values) and the cache starting afresh", function()
+    local socks = {}
+    for i = 1, 200 do
+      local s = socket.socket(socket.AF_INET, i % 2 == 0 and socket.SOCK_STREAM or socket.SOCK_DGRAM)
+      s:settimeout(i / 8)
+      socks[i] = s
+    end
+    collectgarbage()
+    for i, s in ipairs(socks) do
+      assert.are.equal(i / 8, s.timeout)
+      assert.are.equal(i % 2 == 0 and socket.SOCK_STREAM or socket.SOCK_DGRAM, s.type)
+      assert.are.equal(socket.SocketType, getmetatable(s))
+      assert.is_true(socket.issocket(s))
+      s:close()
+    end
+  end)
+
   it("are one metatable to getmetatable, and other values are not sockets", function()
     local a, b = socket.socketpair()
     a:settimeout(1)

@@ -37,12 +37,16 @@ typedef struct {
 } sock;
 
 /* Module state, the first upvalue of every function here. Its user values:
- * 1, the kinds (below), a weak-valued cache keyed by family, type, proto
- * and timeout. */
+ * 1, the kinds (below) by family, type, proto and timeout; 2, the kind
+ * used last, whose attributes are kept here too; 3, the kind of a socket
+ * object being made, before it has an fd and attributes. */
 typedef struct {
   double default_timeout;
   char *scratch; /* recv buffer: one copy into the Lua string, no allocation */
   size_t scratch_size;
+  int kinds;     /* entries in the kinds table */
+  int has_last, last_family, last_type, last_proto;
+  double last_timeout;
 } sock_state;
 
 static sock_state *state(lua_State *L) { return lua_touserdata(L, lua_upvalueindex(1)); }
@@ -97,18 +101,59 @@ static void copy_fields(lua_State *L, int from, int to) {
 }
 
 /* Pushes the kind of s's current attributes, made on first use. */
+/* Sockets are made in bursts of one kind (accept, socketpair): the kind
+ * used last is answered without formatting a key. The table holds kinds
+ * strongly, so that a kind is not made again (a copy of some forty
+ * fields) each time its last socket is collected; it starts afresh past
+ * 64 kinds, which only timeouts of many different values can reach. */
+static void make_kind(lua_State *L, const sock *s);
+
+static void remember_kind(lua_State *L, sock_state *st, const sock *s) {
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, lua_upvalueindex(1), 2);
+  st->has_last = 1;
+  st->last_family = s->family;
+  st->last_type = s->type;
+  st->last_proto = s->proto;
+  st->last_timeout = s->timeout;
+}
+
 static void push_kind(lua_State *L, const sock *s) {
+  sock_state *st = state(L);
+  if (st->has_last && st->last_family == s->family && st->last_type == s->type &&
+      st->last_proto == s->proto && st->last_timeout == s->timeout) {
+    lua_getiuservalue(L, lua_upvalueindex(1), 2);
+    return;
+  }
   char key[96];
   snprintf(key, sizeof key, "%d %d %d %a", s->family, s->type, s->proto, s->timeout);
   lua_getiuservalue(L, lua_upvalueindex(1), 1);
   if (lua_getfield(L, -1, key) == LUA_TTABLE) {
     lua_remove(L, -2);
+    remember_kind(L, st, s);
     return;
   }
   lua_pop(L, 1);
+  if (st->kinds >= 64) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, lua_upvalueindex(1), 1);
+    st->kinds = 0;
+  }
   int kinds = lua_gettop(L);
+  make_kind(L, s);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, kinds, key);
+  st->kinds++;
+  lua_remove(L, kinds);
+  remember_kind(L, st, s);
+}
+
+/* Pushes a new kind for s's attributes. */
+static void make_kind(lua_State *L, const sock *s) {
   lua_newtable(L);
-  int kind = kinds + 1;
+  int kind = lua_gettop(L);
   /* Copies made now: socket.lua sets SocketType's metamethods and wraps
    * some methods as it loads, before the first socket exists, and nothing
    * changes them later. A flat table: one lookup per method call. */
@@ -128,9 +173,6 @@ static void push_kind(lua_State *L, const sock *s) {
   lua_setfield(L, kind, "__metatable");
   lua_pushvalue(L, lua_upvalueindex(2));
   lua_setmetatable(L, kind);
-  lua_pushvalue(L, kind);
-  lua_setfield(L, kinds, key);
-  lua_remove(L, kinds);
 }
 
 /* Gives the socket at idx the kind of its attributes, after a change. */
@@ -203,8 +245,14 @@ static sock *new_sock(lua_State *L) {
   ms_io_init(&s->io, ms_loop(L), NULL, -1);
   s->family = s->type = s->proto = 0;
   s->timeout = -1;
-  s->kind = NULL;
-  set_kind(L, -1, s);
+  if (lua_getiuservalue(L, lua_upvalueindex(1), 3) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    make_kind(L, s);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, lua_upvalueindex(1), 3);
+  }
+  s->kind = lua_topointer(L, -1);
+  lua_setmetatable(L, -2);
   return s;
 }
 
@@ -1111,11 +1159,13 @@ int ms_open_socket(lua_State *L) {
 
   lua_newtable(L);
   int mod = lua_gettop(L);
-  sock_state *st = lua_newuserdatauv(L, sizeof *st, 1);
+  sock_state *st = lua_newuserdatauv(L, sizeof *st, 3);
   int st_idx = lua_gettop(L);
   st->default_timeout = -1;
   st->scratch = NULL;
   st->scratch_size = 0;
+  st->kinds = 0;
+  st->has_last = 0;
   lua_newtable(L);
   lua_pushcfunction(L, state_gc);
   lua_setfield(L, -2, "__gc");
@@ -1125,10 +1175,6 @@ int ms_open_socket(lua_State *L) {
   lua_newtable(L);
   int methods_idx = lua_gettop(L);
   lua_newtable(L); /* the kinds */
-  lua_createtable(L, 0, 1);
-  lua_pushliteral(L, "v");
-  lua_setfield(L, -2, "__mode");
-  lua_setmetatable(L, -2);
   lua_setiuservalue(L, st_idx, 1);
 
 /* Every C function here shares (state, metatable, methods) as upvalues. */
