@@ -473,9 +473,15 @@ static int work_gc(lua_State *L) {
 void *ms_work_new(lua_State *L, size_t size, void (*run)(void *), void (*destroy)(void *)) {
   ms_workreq **box = lua_newuserdatauv(L, sizeof *box, 0);
   *box = NULL;
-  if (luaL_newmetatable(L, work_meta)) {
+  /* Checked by its field, not by luaL_newmetatable's answer: an earlier
+   * call that ran out of memory may have left the metatable without it. */
+  luaL_newmetatable(L, work_meta);
+  if (lua_getfield(L, -1, "__gc") != LUA_TFUNCTION) {
+    lua_pop(L, 1);
     lua_pushcfunction(L, work_gc);
     lua_setfield(L, -2, "__gc");
+  } else {
+    lua_pop(L, 1);
   }
   lua_setmetatable(L, -2);
   ms_workreq *w = calloc(1, sizeof *w + size);
@@ -923,7 +929,14 @@ int ms_open_task(lua_State *L) {
       {"status", task_status},     {"setdaemon", task_setdaemon}, {"isdaemon", task_isdaemon},
       {"ismain", task_ismain},     {"count", task_count},       {"join", task_join},
       {"error", task_error},       {"on_failed", task_on_failed}, {NULL, NULL}};
-  if (luaL_newmetatable(L, task_meta)) {
+  /* Filled unless a former open got as far as __index, which is set last:
+   * an open that ran out of memory halfway leaves the registry's metatable
+   * behind, and luaL_newmetatable would then answer that it exists. */
+  luaL_newmetatable(L, task_meta);
+  if (lua_getfield(L, -1, "__index") == LUA_TTABLE) {
+    lua_pop(L, 1);
+  } else {
+    lua_pop(L, 1);
     lua_pushcfunction(L, task_tostring);
     lua_setfield(L, -2, "__tostring");
     lua_pushcfunction(L, task_gc);

@@ -5,7 +5,7 @@
 -- cancelled and the parked woken, and every one ends as it should.
 -- The documented bound: at most TASK_BYTES = 4,096 bytes of RSS per waiting
 -- task (plain build); measured on x86-64, Lua 5.4, plain release build:
--- about 1,770 bytes of RSS per task, of which about 1,490 are Lua heap (the
+-- about 1,610 bytes of RSS per task, of which about 1,370 are Lua heap (the
 -- coroutine, its stack, the task's handle and closure); spawning the 100,000
 -- takes about 1.3 s. Under AddressSanitizer (red zones, shadow memory)
 -- about 2,630 bytes of RSS per task; the bound is TASK_BYTES_ASAN = 16,384.
