@@ -36,17 +36,16 @@ typedef struct {
   const void *kind; /* the metatable set_kind gave it: see test_sock */
 } sock;
 
-/* Module state, the first upvalue of every function here. Its user values:
- * 1, the kinds (below) by family, type, proto and timeout; 2, the kind
- * used last, whose attributes are kept here too; 3, the kind of a socket
- * object being made, before it has an fd and attributes. */
+/* Module state, the first upvalue of every function here. Its user value:
+ * the kinds (below), by family, type, proto and timeout. */
 typedef struct {
   double default_timeout;
   char *scratch; /* recv buffer: one copy into the Lua string, no allocation */
   size_t scratch_size;
   int kinds;     /* entries in the kinds table */
-  int has_last, last_family, last_type, last_proto;
-  double last_timeout;
+  /* The runtime's, looked up once: they live as long as the Lua state. */
+  uv_loop_t *loop;
+  ms_iomap *map;
 } sock_state;
 
 static sock_state *state(lua_State *L) { return lua_touserdata(L, lua_upvalueindex(1)); }
@@ -101,36 +100,28 @@ static void copy_fields(lua_State *L, int from, int to) {
 }
 
 /* Pushes the kind of s's current attributes, made on first use. */
-/* Sockets are made in bursts of one kind (accept, socketpair): the kind
- * used last is answered without formatting a key. The table holds kinds
- * strongly, so that a kind is not made again (a copy of some forty
- * fields) each time its last socket is collected; it starts afresh past
- * 64 kinds, which only timeouts of many different values can reach. */
+/* The kinds table holds kinds strongly, so that a kind is not made again
+ * (a copy of some forty fields) each time its last socket is collected;
+ * it starts afresh past 64 kinds, which only timeouts of many different
+ * values reach. Its keys are the attributes' bytes: a short string, which
+ * Lua interns, so no text is formatted per socket. */
 static void make_kind(lua_State *L, const sock *s);
 
-static void remember_kind(lua_State *L, sock_state *st, const sock *s) {
-  lua_pushvalue(L, -1);
-  lua_setiuservalue(L, lua_upvalueindex(1), 2);
-  st->has_last = 1;
-  st->last_family = s->family;
-  st->last_type = s->type;
-  st->last_proto = s->proto;
-  st->last_timeout = s->timeout;
-}
-
 static void push_kind(lua_State *L, const sock *s) {
+  struct {
+    int family, type, proto;
+    double timeout;
+  } key;
+  memset(&key, 0, sizeof key); /* the padding is part of the key */
+  key.family = s->family;
+  key.type = s->type;
+  key.proto = s->proto;
+  key.timeout = s->timeout;
   sock_state *st = state(L);
-  if (st->has_last && st->last_family == s->family && st->last_type == s->type &&
-      st->last_proto == s->proto && st->last_timeout == s->timeout) {
-    lua_getiuservalue(L, lua_upvalueindex(1), 2);
-    return;
-  }
-  char key[96];
-  snprintf(key, sizeof key, "%d %d %d %a", s->family, s->type, s->proto, s->timeout);
   lua_getiuservalue(L, lua_upvalueindex(1), 1);
-  if (lua_getfield(L, -1, key) == LUA_TTABLE) {
+  lua_pushlstring(L, (const char *)&key, sizeof key);
+  if (lua_rawget(L, -2) == LUA_TTABLE) {
     lua_remove(L, -2);
-    remember_kind(L, st, s);
     return;
   }
   lua_pop(L, 1);
@@ -141,13 +132,12 @@ static void push_kind(lua_State *L, const sock *s) {
     lua_setiuservalue(L, lua_upvalueindex(1), 1);
     st->kinds = 0;
   }
-  int kinds = lua_gettop(L);
   make_kind(L, s);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, kinds, key);
+  lua_pushlstring(L, (const char *)&key, sizeof key);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, -4);
   st->kinds++;
-  lua_remove(L, kinds);
-  remember_kind(L, st, s);
+  lua_remove(L, -2);
 }
 
 /* Pushes a new kind for s's attributes. */
@@ -242,18 +232,17 @@ static int collect_for_fds(lua_State *L, int *retried) {
  * error in between leaks nothing. */
 static sock *new_sock(lua_State *L) {
   sock *s = lua_newuserdatauv(L, sizeof *s, 0);
-  ms_io_init(&s->io, ms_loop(L), NULL, -1);
+  ms_io_init(&s->io, state(L)->loop, NULL, -1);
   s->family = s->type = s->proto = 0;
   s->timeout = -1;
-  if (lua_getiuservalue(L, lua_upvalueindex(1), 3) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    make_kind(L, s);
-    lua_pushvalue(L, -1);
-    lua_setiuservalue(L, lua_upvalueindex(1), 3);
-  }
-  s->kind = lua_topointer(L, -1);
-  lua_setmetatable(L, -2);
+  set_kind(L, -1, s);
   return s;
+}
+
+/* The socket at s takes fd: from now on closing s closes it. */
+static void own_fd(lua_State *L, sock *s, int fd) {
+  sock_state *st = state(L);
+  ms_io_init(&s->io, st->loop, st->map, fd);
 }
 
 static int setup_fd(lua_State *L, sock *s, int fd) {
@@ -261,7 +250,7 @@ static int setup_fd(lua_State *L, sock *s, int fd) {
   if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return -1;
   fl = fcntl(fd, F_GETFD);
   if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0) return -1;
-  ms_io_init(&s->io, ms_loop(L), ms_iomap_of(L), fd);
+  own_fd(L, s, fd);
   return 0;
 }
 
@@ -387,37 +376,39 @@ static sock *resume_check(lua_State *L, int status) {
 
 /* ---- accept ---- */
 
+/* Slot 2 holds the new socket object, made by sock_accept before any fd
+ * exists (running out of memory after accept4 would leak the connection);
+ * slot 3 the deadline. */
 static int accept_k(lua_State *L, int status, lua_KContext ctx) {
   sock *s = resume_check(L, status);
+  sock *c = lua_touserdata(L, 2);
   struct sockaddr_storage ss;
   int retried = 0;
-  /* The object first, above the deadline's slot 2: running out of memory
-   * making it after accept4 would leak the connection's fd. */
-  lua_settop(L, 2);
-  sock *c = new_sock(L);
   for (;;) {
     socklen_t len = sizeof ss;
     int fd = accept4(s->io.fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0 && collect_for_fds(L, &retried)) continue;
     if (fd >= 0) {
-      ms_io_init(&c->io, ms_loop(L), ms_iomap_of(L), fd);
+      own_fd(L, c, fd);
       c->family = s->family;
       c->type = s->type;
       c->proto = s->proto;
       c->timeout = state(L)->default_timeout;
-      set_kind(L, -1, c);
+      lua_settop(L, 2);
+      set_kind(L, 2, c);
       ms_push_sockaddr(L, (struct sockaddr *)&ss, len);
       return 2;
     }
     if (errno == EINTR) continue;
     if (!would_block(errno) || s->timeout == 0) return ms_raise_errno(L, errno);
-    return wait_sock(L, s, UV_READABLE, 2, ctx, accept_k);
+    return wait_sock(L, s, UV_READABLE, 3, ctx, accept_k);
   }
 }
 
 static int sock_accept(lua_State *L) {
   check_open(L, 1);
   lua_settop(L, 1);
+  new_sock(L);
   return accept_k(L, LUA_OK, 0);
 }
 
@@ -935,7 +926,7 @@ static int sock_dup(lua_State *L) {
   do fd = fcntl(s->io.fd, F_DUPFD_CLOEXEC, 0);
   while (fd < 0 && collect_for_fds(L, &retried));
   if (fd < 0) return ms_raise_errno(L, errno);
-  ms_io_init(&d->io, ms_loop(L), ms_iomap_of(L), fd);
+  own_fd(L, d, fd);
   d->family = s->family;
   d->type = s->type;
   d->proto = s->proto;
@@ -1059,7 +1050,7 @@ static int mod_socketpair(lua_State *L) {
   /* Both objects own their fds before anything that can fail (set_kind
    * can run out of memory): then the collector closes them. */
   for (int i = 0; i < 2; i++) {
-    ms_io_init(&both[i]->io, ms_loop(L), ms_iomap_of(L), fds[i]);
+    own_fd(L, both[i], fds[i]);
     both[i]->family = (int)family;
     both[i]->type = (int)type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
     both[i]->proto = (int)proto;
@@ -1159,13 +1150,14 @@ int ms_open_socket(lua_State *L) {
 
   lua_newtable(L);
   int mod = lua_gettop(L);
-  sock_state *st = lua_newuserdatauv(L, sizeof *st, 3);
+  sock_state *st = lua_newuserdatauv(L, sizeof *st, 1);
   int st_idx = lua_gettop(L);
   st->default_timeout = -1;
   st->scratch = NULL;
   st->scratch_size = 0;
   st->kinds = 0;
-  st->has_last = 0;
+  st->loop = ms_loop(L);
+  st->map = ms_iomap_of(L);
   lua_newtable(L);
   lua_pushcfunction(L, state_gc);
   lua_setfield(L, -2, "__gc");
