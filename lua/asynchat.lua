@@ -29,11 +29,7 @@ local function argerror(n, fname, msg, level)
   error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), level or 3)
 end
 
-local function typename(v)
-  local mt = getmetatable(v)
-  if type(mt) == "table" and type(mt.__name) == "string" then return mt.__name end
-  return type(v)
-end
+local typename = errors.typename
 
 -- ---- deque: Python's collections.deque, as much as async_chat needs ----
 

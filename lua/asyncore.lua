@@ -112,11 +112,7 @@ local function argerror(n, fname, msg, level)
   error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), level or 3)
 end
 
-local function typename(v)
-  local mt = getmetatable(v)
-  if type(mt) == "table" and type(mt.__name) == "string" then return mt.__name end
-  return type(v)
-end
+local typename = errors.typename
 
 local function check_type(v, want, n, fname, optional, level)
   if v == nil and optional then return end

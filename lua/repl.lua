@@ -566,9 +566,8 @@ local function hook_output()
       local x = select(i, ...)
       local tx = type(x)
       if tx ~= "string" and tx ~= "number" then
-        local mt = getmetatable(x)
-        local name = type(mt) == "table" and type(rawget(mt, "__name")) == "string" and mt.__name or tx
-        error(string.format("bad argument #%d to 'write' (string expected, got %s)", i, name), 3)
+        error(string.format("bad argument #%d to 'write' (string expected, got %s)", i,
+          errors.typename(x)), 3)
       end
     end
   end

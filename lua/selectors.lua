@@ -538,9 +538,8 @@ local is_instance = require("moonsock.class").instance_of
 local function guard(cls, name, fn)
   return function(self, ...)
     if not is_instance(self, cls) then
-      local mt = getmetatable(self)
-      local got = type(mt) == "table" and type(rawget(mt, "__name")) == "string" and mt.__name or type(self)
-      error(string.format("calling '%s' on bad self (%s expected, got %s)", name, cls.__name, got), 2)
+      error(string.format("calling '%s' on bad self (%s expected, got %s)", name, cls.__name,
+        errors.typename(self)), 2)
     end
     return fn(self, ...)
   end

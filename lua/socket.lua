@@ -99,10 +99,7 @@ local function resolve(sock, addr)
 end
 socket._resolve = resolve
 
-local function typename(v)
-  local mt = getmetatable(v)
-  return type(mt) == "table" and type(mt.__name) == "string" and mt.__name or type(v)
-end
+local typename = errors.typename
 
 -- The wrappers below are Lua functions: without this check a wrong self
 -- fails inside resolve() ("attempt to index a nil value (local 'sock')").

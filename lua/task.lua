@@ -67,9 +67,8 @@ end
 -- cancelled(nil) answered false. The C core knows its handles.
 local function check_handle(h, fname)
   if not pcall(core.status, h) then
-    local mt = getmetatable(h)
-    local got = type(mt) == "table" and type(rawget(mt, "__name")) == "string" and mt.__name or type(h)
-    error(string.format("calling '%s' on bad self (task handle expected, got %s)", fname, got), 3)
+    error(string.format("calling '%s' on bad self (task handle expected, got %s)", fname,
+      errors.typename(h)), 3)
   end
 end
 

@@ -13,11 +13,7 @@ local M = {}
 
 local format = string.format
 
-local function typename(v)
-  local mt = getmetatable(v)
-  if type(mt) == "table" and type(rawget(mt, "__name")) == "string" then return mt.__name end
-  return type(v)
-end
+local typename = require("moonsock.errors").typename
 
 local function argerror(level, n, fname, msg)
   error(format("bad argument #%d to '%s' (%s)", n, fname, msg), level + 1)

@@ -54,10 +54,14 @@ local function instance_tostring(e)
   return "(" .. table.concat(parts, ", ") .. ")"
 end
 
+-- typename(v): the type name an argument error gives, as luaL_typeerror
+-- finds it: the metatable's own __name if it is a string, else type(v).
+-- Every Lua module of moonsock names wrong arguments with it.
 local function typename(v)
   local mt = getmetatable(v)
   return type(mt) == "table" and type(rawget(mt, "__name")) == "string" and mt.__name or type(v)
 end
+M.typename = typename
 
 local function argerror(n, fname, msg)
   error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)

@@ -33,11 +33,7 @@ local File = {}
 local meta = {__index = File, __name = "socket file"}
 M.metatable = meta
 
-local function typename(v)
-  local mt = getmetatable(v)
-  if type(mt) == "table" and type(mt.__name) == "string" then return mt.__name end
-  return type(v)
-end
+local typename = errors.typename
 
 -- level: as error's, counted from the function that calls these.
 local function argerror(level, i, fname, msg)

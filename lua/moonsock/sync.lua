@@ -812,10 +812,7 @@ end
 -- (Lock.acquire({}) "took" the table). Every public method checks first.
 local is_instance = require("moonsock.class").instance_of
 
-local function typename(v)
-  local mt = getmetatable(v)
-  return type(mt) == "table" and type(rawget(mt, "__name")) == "string" and mt.__name or type(v)
-end
+local typename = errors.typename
 
 local function guard(cls, name, fn)
   return function(self, ...)
