@@ -27,19 +27,9 @@ local posix = require "moonsock.posix"
 local class = require "moonsock.class"
 local h = require "spec.support.helpers"
 
--- The doc sits in docs/ next to spec/, wherever busted was started.
-local function doc_path()
-  local src = debug.getinfo(1, "S").source:gsub("^@", "")
-  local dir = src:match("^(.*)/spec/[^/]*$") or "."
-  return dir .. "/docs/api.md"
-end
-
-local function read_doc()
-  local f = assert(io.open(doc_path(), "r"))
-  local text = f:read("a")
-  f:close()
-  return text
-end
+-- docs/api.md, read as the argument sweep reads it (next to spec/,
+-- wherever busted was started).
+local read_doc = require("spec.support.argcheck").read_doc
 
 -- The lines of the doc outside fenced code blocks, with their numbers.
 local function prose_lines(text)

@@ -8,21 +8,11 @@
 -- prints, once ports are normalised (normalise below is the only rule).
 --
 -- Run: bin/moonsock /usr/bin/busted spec/async_examples_spec.lua
--- The binary running this spec (bin-asan/moonsock under scripts/test --sanitize).
-local MOONSOCK = "'" .. require("spec.support.helpers").moonsock:gsub("'", "'\\''") .. "'"
-local socket = require "socket"
-local task = require "task"
-
-local ROOT = debug.getinfo(1, "S").source:match("^@(.*)/spec/[^/]*$") or "."
+local ex = require "spec.support.examples"
 local CLIENTS = 50
 
 -- The kernel's ephemeral port range: the ports it picks for clients.
-local EPHEMERAL_LOW, EPHEMERAL_HIGH = (function()
-  local f = assert(io.open("/proc/sys/net/ipv4/ip_local_port_range"))
-  local low, high = f:read("n", "n")
-  f:close()
-  return low, high
-end)()
+local EPHEMERAL_LOW, EPHEMERAL_HIGH = ex.EPHEMERAL_LOW, ex.EPHEMERAL_HIGH
 
 -- The only differences allowed between two runs: the server's port (chosen
 -- afresh per run: a label), ports the kernel picked (numbered by first
@@ -46,90 +36,25 @@ local function normalise(text, server_port)
   return text
 end
 
-local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
-
-local function tmpdir()
-  local p = assert(io.popen("mktemp -d"))
-  local dir = p:read("l")
-  p:close()
-  return assert(dir, "mktemp -d failed")
-end
-
-local function command(lang, name, args)
-  local quoted = {}
-  for i, a in ipairs(args) do quoted[i] = sh_quote(a) end
-  local prog = lang == "lua" and (MOONSOCK .. " examples/" .. name .. ".lua")
-    or ("python3 examples/python/" .. name .. ".py")
-  return prog .. " " .. table.concat(quoted, " ")
-end
-
-local function wait_until(pred, seconds)
-  local deadline = task.now() + seconds
-  while not pred() do
-    if task.now() > deadline then return false end
-    task.sleep(0.05)
-  end
-  return true
-end
-
--- Is something listening on TCP port `port`? Asked of the kernel's tables,
--- as a test connection would count as one of the server's clients.
-local function listening(port)
-  for _, path in ipairs {"/proc/net/tcp", "/proc/net/tcp6"} do
-    local text = read_file(path) or ""
-    for lport, state in text:gmatch("\n%s*%d+: %x+:(%x+) %x+:%x+ (%x%x)") do
-      if tonumber(lport, 16) == port and state == "0A" then return true end
-    end
-  end
-  return false
-end
-
-local function free_port()
-  local s = socket.socket()
-  s:bind({"127.0.0.1", 0})
-  local port = s:getsockname()[2]
-  s:close()
-  return port
-end
-
--- Runs a server in the background and a client in the foreground, both
--- bounded by timeout(1); -> {server = {out, err, code}, client = {...}}.
+-- Runs a server in the background, then a client, both bounded by
+-- timeout(1); -> {server = {out, err, code}, client = {...}}.
 local function session(example, server_lang, client_lang, extra_client_args)
-  local port = free_port()
-  local dir = tmpdir()
-  local d = sh_quote(dir)
-  os.execute(string.format(
-    "cd %s && ( timeout 60 %s < /dev/null > %s/sout 2> %s/serr & echo $! > %s/spid; wait $!; echo $? > %s/src )"
-    .. " > /dev/null 2>&1 &", sh_quote(ROOT),
-    command(server_lang, example .. "_server", {port, "127.0.0.1", CLIENTS}), d, d, d, d))
-  local result = {}
-  local ok, err = pcall(function()
-    assert(wait_until(function() return listening(port) end, 10),
-      "server never listened: " .. tostring(read_file(dir .. "/serr")))
+  local port = ex.free_port()
+  local srv = ex.start(ex.command(server_lang, example .. "_server", {port, "127.0.0.1", CLIENTS}), 60)
+  local ok, result = pcall(function()
+    assert(ex.wait_until(function() return ex.tcp_listening(port) end, 10),
+      "server never listened: " .. tostring(ex.read_file(srv.dir .. "/err")))
     local args = {port, "127.0.0.1", CLIENTS}
     for _, a in ipairs(extra_client_args or {}) do args[#args + 1] = a end
-    os.execute(string.format("cd %s && timeout 60 %s < /dev/null > %s/cout 2> %s/cerr; echo $? > %s/crc",
-      sh_quote(ROOT), command(client_lang, example .. "_client", args), d, d, d))
-    -- "echo $? > src" creates the file before it writes the number.
-    assert(wait_until(function() return tonumber(read_file(dir .. "/src") or "") ~= nil end, 30),
-      "server did not end: " .. tostring(read_file(dir .. "/serr")))
-    result.server = {out = normalise(read_file(dir .. "/sout"), port), err = read_file(dir .. "/serr"),
-                     code = tonumber(read_file(dir .. "/src"))}
-    result.client = {out = normalise(read_file(dir .. "/cout"), port), err = read_file(dir .. "/cerr"),
-                     code = tonumber(read_file(dir .. "/crc"))}
+    local c = ex.finish(ex.start(ex.command(client_lang, example .. "_client", args), 60), 60)
+    local s = ex.finish(srv, 30)
+    return {server = {out = normalise(s.out, port), err = s.err, code = s.code},
+            client = {out = normalise(c.out, port), err = c.err, code = c.code}}
   end)
-  local pid = tonumber(read_file(dir .. "/spid"))
-  if pid and not read_file(dir .. "/src") then os.execute("kill " .. pid .. " 2> /dev/null") end
-  os.execute("rm -rf " .. d)
-  if not ok then error(err, 0) end
+  if not ok then
+    ex.stop(srv)
+    error(result, 0)
+  end
   return result
 end
 

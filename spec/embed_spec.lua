@@ -19,13 +19,7 @@ local ROOT = (function()
   return dir
 end)()
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
+local read_file = h.read_file
 
 local function write_file(path, text)
   local f = assert(io.open(path, "wb"))

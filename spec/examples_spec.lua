@@ -8,12 +8,10 @@
 -- sides. The expected text is always what python3 prints.
 --
 -- Run: bin/moonsock /usr/bin/busted spec/examples_spec.lua
--- The binary running this spec (bin-asan/moonsock under scripts/test --sanitize).
-local MOONSOCK = "'" .. require("spec.support.helpers").moonsock:gsub("'", "'\\''") .. "'"
+local h = require "spec.support.helpers"
 local socket = require "socket"
-local task = require "task"
-
-local ROOT = debug.getinfo(1, "S").source:match("^@(.*)/spec/[^/]*$") or "."
+local ex = require "spec.support.examples"
+local ROOT, read_file, sh_quote, command = ex.ROOT, ex.read_file, ex.sh_quote, ex.command
 
 -- ---- normalisation: the only differences allowed between two runs ----
 
@@ -31,12 +29,7 @@ local function python_enum_name(enum, number)
 end
 
 -- The kernel's ephemeral port range (ports it picks for clients and port 0).
-local EPHEMERAL_LOW, EPHEMERAL_HIGH = (function()
-  local f = assert(io.open("/proc/sys/net/ipv4/ip_local_port_range"))
-  local low, high = f:read("n", "n")
-  f:close()
-  return low, high
-end)()
+local EPHEMERAL_LOW, EPHEMERAL_HIGH = ex.EPHEMERAL_LOW, ex.EPHEMERAL_HIGH
 
 -- normalise(text, ports): ports maps a port number chosen by the spec for
 -- this run (a server's port) to a label.
@@ -77,129 +70,20 @@ end
 
 -- ---- running programs ----
 
-local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
-
-local function write_file(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-local function tmpdir()
-  local p = assert(io.popen("mktemp -d"))
-  local dir = p:read("l")
-  p:close()
-  return assert(dir, "mktemp -d failed")
-end
-
--- The command line of an example: lang is "lua" (moonsock) or "python".
-local function command(lang, name, args)
-  local quoted = {}
-  for i, a in ipairs(args or {}) do quoted[i] = sh_quote(tostring(a)) end
-  local prog = lang == "lua" and (MOONSOCK .. " examples/" .. name .. ".lua")
-    or ("python3 examples/python/" .. name .. ".py")
-  return prog .. (#quoted > 0 and " " .. table.concat(quoted, " ") or "")
-end
-
--- Runs commands at the same time (or one after the other when sequential),
--- each with its own standard input; every one is bounded by timeout(1).
--- Returns {out = stdout, code = exit status} per command.
-local function run_all(cmds, sequential)
-  local dir = tmpdir()
-  local parts = {}
-  for i, c in ipairs(cmds) do
-    write_file(dir .. "/in" .. i, c.input or "")
-    parts[i] = string.format("( timeout 20 %s < %s/in%d > %s/out%d 2> %s/err%d; echo $? > %s/rc%d )",
-      c.cmd, dir, i, dir, i, dir, i, dir, i)
-  end
-  local script = sequential and table.concat(parts, "; ")
-    or (table.concat(parts, " & ") .. " & wait")
-  os.execute("cd " .. sh_quote(ROOT) .. " && { " .. script .. "; }")
-  local results = {}
-  for i in ipairs(cmds) do
-    results[i] = {
-      out = read_file(dir .. "/out" .. i),
-      code = tonumber(read_file(dir .. "/rc" .. i)),
-      err = read_file(dir .. "/err" .. i),
-    }
-  end
-  os.execute("rm -rf " .. sh_quote(dir))
-  return results
-end
-
-local function run(cmd, input) return run_all({{cmd = cmd, input = input}}, true)[1] end
-
--- Polls pred every 50 ms for at most `seconds`.
-local function wait_until(pred, seconds)
-  local deadline = task.now() + seconds
-  while not pred() do
-    if task.now() > deadline then return false end
-    task.sleep(0.05)
-  end
-  return true
-end
-
--- Is something listening on TCP port `port`? The kernel's own tables say.
-local function listening(port)
-  for _, path in ipairs {"/proc/net/tcp", "/proc/net/tcp6"} do
-    local text = read_file(path) or ""
-    for lport, state in text:gmatch("\n%s*%d+: %x+:(%x+) %x+:%x+ (%x%x)") do
-      if tonumber(lport, 16) == port and state == "0A" then return true end
-    end
-  end
-  return false
-end
-
-local function free_port()
-  local s = socket.socket()
-  s:bind({"127.0.0.1", 0})
-  local port = s:getsockname()[2]
-  s:close()
-  return port
-end
+local function run(cmd, input) return ex.run_all({{cmd = cmd, input = input}})[1] end
 
 -- Background servers still running; after_each ends them.
 local running = {}
 
--- Starts cmd in the background; its pid, output and exit status land in a
--- temporary directory.
 local function start_server(cmd)
-  local srv = {dir = tmpdir()}
-  local d = sh_quote(srv.dir)
-  os.execute(string.format(
-    "cd %s && ( timeout 30 %s < /dev/null > %s/out 2> %s/err & echo $! > %s/pid; wait $!; echo $? > %s/rc )"
-    .. " > /dev/null 2>&1 &", sh_quote(ROOT), cmd, d, d, d, d))
+  local srv = ex.start(cmd)
   running[srv] = true
   return srv
 end
 
-local function stop_server(srv)
-  local pid = tonumber(read_file(srv.dir .. "/pid"))
-  if pid and not read_file(srv.dir .. "/rc") then os.execute("kill " .. pid .. " 2> /dev/null") end
-  running[srv] = nil
-  os.execute("rm -rf " .. sh_quote(srv.dir))
-end
-
--- Waits (at most 10 s) for the server to end; -> {out =, code =}.
 local function finish_server(srv)
-  -- "echo $? > rc" creates the file before it writes the number: wait for it.
-  local ended = wait_until(function() return tonumber(read_file(srv.dir .. "/rc") or "") ~= nil end, 10)
-  local result = {
-    out = read_file(srv.dir .. "/out"),
-    code = tonumber(read_file(srv.dir .. "/rc")),
-    err = read_file(srv.dir .. "/err"),
-  }
-  stop_server(srv)
-  assert(ended, "server did not end: " .. tostring(result.err))
-  return result
+  running[srv] = nil
+  return ex.finish(srv)
 end
 
 -- One session: a server example started in server_lang on a free port, then
@@ -207,10 +91,10 @@ end
 -- clients = {{name =, args = fn(port), input =}...}, parallel = bool}; a
 -- client {shell = fn(port)} is a plain shell command, the same in every pairing.
 local function session(spec, server_lang, client_lang)
-  local port = free_port()
+  local port = ex.free_port()
   local labels = {[port] = "<port>"}
   local srv = start_server(command(server_lang, spec.server, spec.server_args(port)))
-  local up = wait_until(function() return listening(port) end, 5)
+  local up = ex.wait_until(function() return ex.tcp_listening(port) end, 5)
   if not up then
     local res = finish_server(srv)
     error("server never listened on " .. port .. ": " .. tostring(res.err))
@@ -220,7 +104,7 @@ local function session(spec, server_lang, client_lang)
     cmds[i] = {cmd = c.shell and c.shell(port) or command(client_lang, c.name, c.args(port)),
                input = c.input}
   end
-  local results = run_all(cmds, not spec.parallel)
+  local results = ex.run_all(cmds, spec.parallel)
   local seen = {clients = {}}
   for i, r in ipairs(results) do
     seen.clients[i] = {out = normalise(r.out, labels), code = r.code}
@@ -310,7 +194,10 @@ end
 
 describe("examples", function()
   after_each(function()
-    for srv in pairs(running) do stop_server(srv) end
+    for srv in pairs(running) do
+      running[srv] = nil
+      ex.stop(srv)
+    end
   end)
 
   it("each has a Python reference, a header naming its source, and a test here", function()
@@ -360,7 +247,7 @@ describe("examples", function()
   end
 
   it("demo exits 0 by itself, and its three clients get their echoes", function()
-    local res = run(MOONSOCK .. " examples/demo.lua")
+    local res = run(sh_quote(h.moonsock) .. " examples/demo.lua")
     assert.are.equal(0, res.code, tostring(res.err))
     local n = 0
     for sent, got in res.out:gmatch("sent '([^']*)', got back '([^']*)'") do
@@ -401,7 +288,7 @@ describe("examples", function()
   end)
 
   it("tcp_echo_client fails like Python when nothing listens on the port", function()
-    local py = compare("tcp_echo_client", {"127.0.0.1", free_port(), "hi"})
+    local py = compare("tcp_echo_client", {"127.0.0.1", ex.free_port(), "hi"})
     assert.are.equal(1, py.code)
   end)
 end)

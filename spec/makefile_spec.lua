@@ -4,6 +4,7 @@
 local socket = require "socket"
 local task = require "task"
 local errors = require "moonsock.errors"
+local helpers = require "spec.support.helpers"
 
 local TIMEOUT = 5
 local HERE = debug.getinfo(1, "S").short_src -- how errors name this file
@@ -56,15 +57,7 @@ local function pair()
   return a, b
 end
 
-local function tcp_pair()
-  local srv = socket.create_server({"127.0.0.1", 0})
-  srv:settimeout(TIMEOUT)
-  local c = socket.create_connection(srv:getsockname(), TIMEOUT)
-  local s = srv:accept()
-  srv:close()
-  s:settimeout(TIMEOUT)
-  return c, s
-end
+local function tcp_pair() return helpers.tcp_pair(TIMEOUT) end
 
 -- The peer: sends data in pieces of `chunk` bytes (1: byte by byte), then
 -- ends it. sleep(0) lets the loop poll between pieces, so the reader wakes

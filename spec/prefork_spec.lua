@@ -20,13 +20,7 @@ local MOONSOCK = h.shell_quote(h.moonsock)
 
 -- ---- processes, from /proc ----
 
-local function read_file(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read_file = h.read_file
 
 -- The process's state letter ("R", "S", "Z"...), nil once it is gone.
 local function state_of(pid)

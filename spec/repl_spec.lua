@@ -44,13 +44,7 @@ local function expect(t, line, shown)
   return screen
 end
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = h.read_file
 
 local function file_mode(path)
   local p = io.popen("stat -c %a " .. q(path) .. " 2>/dev/null")

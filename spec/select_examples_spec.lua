@@ -2,76 +2,17 @@
 -- pair must print what the Python reference pair (examples/python/) prints,
 -- in every moonsock/Python pairing, and the server must serve 1,000
 -- concurrent clients (run by a separate moonsock process) byte for byte.
-local socket = require "socket"
 local task = require "task"
 local h = require "spec.support.helpers"
 
-local ROOT = debug.getinfo(1, "S").source:match("^@(.*)/spec/[^/]*$") or "."
+local ex = require "spec.support.examples"
+local free_port, wait_until, command = ex.free_port, ex.wait_until, ex.command
+local listening = ex.tcp_listening
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
-
-local function free_port()
-  local s = socket.socket()
-  s:bind({"127.0.0.1", 0})
-  local port = s:getsockname()[2]
-  s:close()
-  return port
-end
-
--- Is something listening on TCP port `port`? The kernel's table says.
-local function listening(port)
-  local text = read_file("/proc/net/tcp") or ""
-  for lport, state in text:gmatch("\n%s*%d+: %x+:(%x+) %x+:%x+ (%x%x)") do
-    if tonumber(lport, 16) == port and state == "0A" then return true end
-  end
-  return false
-end
-
-local function wait_until(pred, seconds)
-  local deadline = task.now() + seconds
-  while not pred() do
-    if task.now() > deadline then return false end
-    task.sleep(0.05)
-  end
-  return true
-end
-
--- The command line of an example in lang "lua" (moonsock) or "python".
-local function command(lang, name, args)
-  local quoted = {}
-  for i, a in ipairs(args) do quoted[i] = h.shell_quote(tostring(a)) end
-  local prog = lang == "lua" and (h.shell_quote(h.moonsock) .. " examples/" .. name .. ".lua")
-    or ("python3 examples/python/" .. name .. ".py")
-  return prog .. " " .. table.concat(quoted, " ")
-end
-
--- Starts cmd in the background (bounded by timeout(1)); its output, error
--- and exit status land in a temporary directory.
-local function start(cmd, seconds)
-  local proc = {dir = h.tempdir()}
-  local d = h.shell_quote(proc.dir)
-  os.execute(string.format("cd %s && ( ulimit -n 4096; timeout %d %s < /dev/null > %s/out 2> %s/err; "
-    .. "echo $? > %s/rc ) > /dev/null 2>&1 &", h.shell_quote(ROOT), seconds or 30, cmd, d, d, d))
-  return proc
-end
-
--- Waits for a process from start() to end; -> {out =, err =, code =}.
-local function finish(proc, seconds)
-  -- "echo $? > rc" creates the file before it writes the number: wait for it.
-  local ended = wait_until(function() return tonumber(read_file(proc.dir .. "/rc") or "") ~= nil end,
-    seconds or 30)
-  local res = {out = read_file(proc.dir .. "/out"), err = read_file(proc.dir .. "/err"),
-               code = tonumber(read_file(proc.dir .. "/rc") or "")}
-  os.execute("rm -rf " .. h.shell_quote(proc.dir))
-  assert(ended, "did not end: " .. tostring(res.err))
-  return res
-end
+-- Processes in the background with more fds than the default soft limit
+-- (1,000 clients).
+local function start(cmd, seconds) return ex.start(cmd, seconds, "ulimit -n 4096;") end
+local function finish(proc, seconds) return ex.finish(proc, seconds or 30) end
 
 -- Ports that differ between runs: the server's (chosen here) becomes
 -- <port>, the kernel's ephemeral ones <client1>, <client2>... by first

@@ -44,17 +44,7 @@ end
 
 -- The fds this process has open, as the kernel lists them (os.execute
 -- opens nothing here, where io.popen would add a pipe of its own).
-local function open_fds()
-  local out = os.tmpname()
-  os.execute("ls -l /proc/" .. h.getpid() .. "/fd > " .. out .. " 2>/dev/null")
-  local fds = {}
-  for line in io.lines(out) do
-    local fd, target = line:match(" (%d+) %-> (.*)$")
-    if fd then fds[tonumber(fd)] = target end
-  end
-  os.remove(out)
-  return fds
-end
+local open_fds = h.fd_table
 
 -- Runs open() and returns what it returns plus the one fd it opened.
 local function fd_opened_by(open)

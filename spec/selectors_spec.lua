@@ -18,17 +18,7 @@ local function errof(fn, ...)
 end
 
 -- The fds this process has open, as the kernel lists them.
-local function open_fds()
-  local out = os.tmpname()
-  os.execute("ls -l /proc/" .. h.getpid() .. "/fd > " .. out .. " 2>/dev/null")
-  local fds = {}
-  for line in io.lines(out) do
-    local fd, target = line:match(" (%d+) %-> (.*)$")
-    if fd then fds[tonumber(fd)] = target end
-  end
-  os.remove(out)
-  return fds
-end
+local open_fds = h.fd_table
 
 -- ---- the differential run ----
 

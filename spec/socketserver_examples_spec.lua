@@ -8,12 +8,12 @@
 -- status. Only what differs from run to run is normalised (normalise below).
 --
 -- Run: bin/moonsock /usr/bin/busted spec/socketserver_examples_spec.lua
--- The binary running this spec (bin-asan/moonsock under scripts/test --sanitize).
-local MOONSOCK = "'" .. require("spec.support.helpers").moonsock:gsub("'", "'\\''") .. "'"
 local socket = require "socket"
-local task = require "task"
-
-local ROOT = debug.getinfo(1, "S").source:match("^@(.*)/spec/[^/]*$") or "."
+local ex = require "spec.support.examples"
+local command, wait_until, run_all = ex.command, ex.wait_until, ex.run_all
+local ROOT, read_file, sh_quote, tmpdir = ex.ROOT, ex.read_file, ex.sh_quote, ex.tmpdir
+local free_port, tcp_listening, udp_bound, unix_listening =
+  ex.free_port, ex.tcp_listening, ex.udp_bound, ex.unix_listening
 
 -- ---- normalisation: the only differences allowed between two runs ----
 
@@ -55,138 +55,14 @@ local function normalise(text, labels)
   return text
 end
 
--- ---- running programs ----
-
-local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
-
-local function tmpdir()
-  local p = assert(io.popen("mktemp -d"))
-  local dir = p:read("l")
-  p:close()
-  return assert(dir, "mktemp -d failed")
-end
-
--- lang "lua" (moonsock) or "python".
-local function command(lang, name, args)
-  local quoted = {}
-  for i, a in ipairs(args or {}) do quoted[i] = sh_quote(a) end
-  local prog = lang == "lua" and (MOONSOCK .. " examples/" .. name .. ".lua")
-    or ("python3 examples/python/" .. name .. ".py")
-  return prog .. (#quoted > 0 and " " .. table.concat(quoted, " ") or "")
-end
-
--- Runs the commands one after the other, or all at once; each bounded by
--- timeout(1). -> {out =, err =, code =} per command.
-local function run_all(cmds, parallel)
-  local dir = tmpdir()
-  local parts = {}
-  for i, cmd in ipairs(cmds) do
-    parts[i] = string.format("( timeout 20 %s < /dev/null > %s/out%d 2> %s/err%d; echo $? > %s/rc%d )",
-      cmd, dir, i, dir, i, dir, i)
-  end
-  local script = parallel and (table.concat(parts, " & ") .. " & wait") or table.concat(parts, "; ")
-  os.execute("cd " .. sh_quote(ROOT) .. " && { " .. script .. "; }")
-  local results = {}
-  for i in ipairs(cmds) do
-    results[i] = {out = read_file(dir .. "/out" .. i), err = read_file(dir .. "/err" .. i),
-                  code = tonumber(read_file(dir .. "/rc" .. i))}
-  end
-  os.execute("rm -rf " .. sh_quote(dir))
-  return results
-end
-
-local function wait_until(pred, seconds)
-  local deadline = task.now() + seconds
-  while not pred() do
-    if task.now() > deadline then return false end
-    task.sleep(0.02)
-  end
-  return true
-end
-
--- The kernel's tables say whether the server is ready for clients.
-local function proc_lines(paths)
-  local lines = {}
-  for _, path in ipairs(paths) do
-    for line in (read_file(path) or ""):gmatch("[^\n]+") do lines[#lines + 1] = line end
-  end
-  return lines
-end
-
-local function tcp_listening(port)
-  for _, line in ipairs(proc_lines {"/proc/net/tcp", "/proc/net/tcp6"}) do
-    local lport, state = line:match("^%s*%d+: %x+:(%x+) %x+:%x+ (%x%x)")
-    if lport and tonumber(lport, 16) == port and state == "0A" then return true end
-  end
-  return false
-end
-
-local function udp_bound(port)
-  for _, line in ipairs(proc_lines {"/proc/net/udp", "/proc/net/udp6"}) do
-    local lport = line:match("^%s*%d+: %x+:(%x+) ")
-    if lport and tonumber(lport, 16) == port then return true end
-  end
-  return false
-end
-
--- A listening UNIX socket has __SO_ACCEPTCON (0x10000) in its flags.
-local function unix_listening(path)
-  for _, line in ipairs(proc_lines {"/proc/net/unix"}) do
-    local flags, p = line:match("^%x+: %x+ %x+ (%x+) %x+ %x+ %d+ (.*)$")
-    if p == path and tonumber(flags, 16) & 0x10000 ~= 0 then return true end
-  end
-  return false
-end
-
-local function free_port(type_)
-  local s = socket.socket(socket.AF_INET, type_ or socket.SOCK_STREAM)
-  s:bind({"127.0.0.1", 0})
-  local port = s:getsockname()[2]
-  s:close()
-  return port
-end
-
--- Starts a server in the background; -> its temp dir (out, err, rc, pid).
-local function start_server(cmd)
-  local dir = tmpdir()
-  local d = sh_quote(dir)
-  os.execute(string.format(
-    "cd %s && ( timeout 30 %s < /dev/null > %s/out 2> %s/err & echo $! > %s/pid; wait $!; echo $? > %s/rc )"
-    .. " > /dev/null 2>&1 &", sh_quote(ROOT), cmd, d, d, d, d))
-  return dir
-end
-
--- Waits (at most 10 s) for the server to end, kills it if it does not.
-local function finish_server(dir)
-  -- "echo $? > rc" creates the file before it writes the number: wait for it.
-  local ended = wait_until(function() return tonumber(read_file(dir .. "/rc") or "") ~= nil end, 10)
-  local res = {out = read_file(dir .. "/out"), err = read_file(dir .. "/err"),
-               code = tonumber(read_file(dir .. "/rc"))}
-  if not ended then
-    local pid = tonumber(read_file(dir .. "/pid"))
-    if pid then os.execute("kill " .. pid .. " 2> /dev/null") end
-  end
-  os.execute("rm -rf " .. sh_quote(dir))
-  assert(ended, "server did not end: " .. tostring(res.err))
-  return res
-end
-
 -- One session: spec = {server =, server_args = fn(where), ready = fn(where),
 -- clients = {{name =, args = fn(where)}...}, parallel =, where = fn()};
 -- `where` is the port (or socket path) chosen for this session.
 local function session(spec, server_lang, client_lang)
   local where, labels = spec.where()
-  local srv = start_server(command(server_lang, spec.server, spec.server_args(where)))
-  if not wait_until(function() return spec.ready(where) end, 5) then
-    local res = finish_server(srv)
+  local srv = ex.start(command(server_lang, spec.server, spec.server_args(where)))
+  if not wait_until(function() return spec.ready(where) end, 5, 0.02) then
+    local res = ex.finish(srv)
     error("the server never got ready: " .. tostring(res.err))
   end
   local cmds = {}
@@ -197,7 +73,7 @@ local function session(spec, server_lang, client_lang)
     seen.clients[i] = {out = normalise(r.out, labels), code = r.code}
     errs[#errs + 1] = r.err
   end
-  local s = finish_server(srv)
+  local s = ex.finish(srv)
   seen.server = {out = normalise(s.out, labels), code = s.code}
   errs[#errs + 1] = s.err
   return seen, table.concat(errs)

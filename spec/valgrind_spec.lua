@@ -38,13 +38,7 @@ local EXAMPLES = {
   {"inet_pton_ipv6", "::1", "2001:db8::8:800:200c:417a", "::ffff:192.0.2.1"},
 }
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local function read_file(path) return h.read_file(path) or "" end
 
 -- The demo prints the free port it got: the only difference allowed.
 local function normalise(out) return (out:gsub("127%.0%.0%.1:%d+", "127.0.0.1:<port>")) end

@@ -16,14 +16,7 @@ local EBADF_STR = h.python("import errno, os; print(str(OSError(errno.EBADF, os.
   :gsub("\n$", "")
 local EBADF = tonumber(h.python("import errno; print(errno.EBADF)"))
 
-local function tcp_pair()
-  local srv = socket.create_server({"127.0.0.1", 0})
-  local c = socket.create_connection(srv:getsockname(), 5)
-  local a = srv:accept()
-  srv:close()
-  a:settimeout(5)
-  return c, a
-end
+local tcp_pair = h.tcp_pair
 
 -- Parks fn(sock, ...) in a task, closes sock from this task once the other
 -- is parked, and returns the error the parked task got and how long after

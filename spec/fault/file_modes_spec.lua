@@ -26,13 +26,7 @@ local task = require "task"
 
 local q = h.shell_quote
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = h.read_file
 
 local function mode_of(path)
   local out = h.run("stat -c %a " .. q(path))

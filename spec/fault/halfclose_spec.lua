@@ -9,14 +9,7 @@ local task = require "task"
 
 local SHUT_RD, SHUT_WR, SHUT_RDWR = socket.SHUT_RD, socket.SHUT_WR, socket.SHUT_RDWR
 
-local function tcp_pair()
-  local srv = socket.create_server({"127.0.0.1", 0})
-  local c = socket.create_connection(srv:getsockname(), 5)
-  local a = srv:accept()
-  srv:close()
-  a:settimeout(5)
-  return c, a
-end
+local tcp_pair = h.tcp_pair
 
 -- What a call gives, as the Python side prints it: data as [text], no
 -- result as "ok", an error as "ClassName: str(exc)".

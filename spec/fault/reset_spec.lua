@@ -13,14 +13,7 @@ local task = require "task"
 local LINGER_RST = string.pack("ii", 1, 0)
 
 -- A connected TCP pair over loopback: client, server-side connection.
-local function tcp_pair()
-  local srv = socket.create_server({"127.0.0.1", 0})
-  local c = socket.create_connection(srv:getsockname(), 5)
-  local a = srv:accept()
-  srv:close()
-  a:settimeout(5)
-  return c, a
-end
+local tcp_pair = h.tcp_pair
 
 local function reset(s)
   s:setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_RST)

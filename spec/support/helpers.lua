@@ -6,11 +6,19 @@ local function shell_quote(s)
 end
 M.shell_quote = shell_quote
 
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
+-- read_file(path) -> the file's bytes, or nil when it cannot be opened
+-- (not written yet: the specs poll for files other processes write).
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
   local s = f:read("a")
   f:close()
   return s
+end
+M.read_file = read_file
+
+local function slurp(path)
+  return assert(read_file(path), "cannot read " .. path)
 end
 
 local function write_temp(content, suffix)
@@ -79,6 +87,35 @@ function M.tempdir()
   local d = p:read("l")
   p:close()
   return d
+end
+
+-- fd_table() -> {[fd] = what it is ("socket:[123]", a path)}: the fds
+-- this process has open, as the kernel lists them (os.execute opens
+-- nothing here, where io.popen would add a pipe of its own).
+function M.fd_table()
+  local out = os.tmpname()
+  os.execute("ls -l /proc/" .. M.getpid() .. "/fd > " .. out .. " 2>/dev/null")
+  local fds = {}
+  for line in io.lines(out) do
+    local fd, target = line:match(" (%d+) %-> (.*)$")
+    if fd then fds[tonumber(fd)] = target end
+  end
+  os.remove(out)
+  return fds
+end
+
+-- tcp_pair([timeout]) -> a connected TCP pair over loopback: the client and
+-- the accepted connection, both with the timeout (5 s unless given).
+function M.tcp_pair(timeout)
+  local socket = require "socket"
+  timeout = timeout or 5
+  local srv = socket.create_server({"127.0.0.1", 0})
+  srv:settimeout(timeout)
+  local c = socket.create_connection(srv:getsockname(), timeout)
+  local a = srv:accept()
+  srv:close()
+  a:settimeout(timeout)
+  return c, a
 end
 
 function M.open_fds()
