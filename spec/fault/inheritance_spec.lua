@@ -42,13 +42,7 @@ local O_CLOEXEC = tonumber("2000000", 8)
 local CLEAN_EXEC = "python3 -c " .. q("import os, sys; os.closerange(3, os.sysconf('SC_OPEN_MAX')); " ..
   "os.execvp(sys.argv[1], sys.argv[1:])")
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = h.read_file
 
 -- fds(pid) -> {fd = {flags = n, target = "socket:[...]"}} from the kernel.
 local function fds(pid)
@@ -320,20 +314,21 @@ describe("fd inheritance", function()
     local calls, resolver_files = 0, 0
     local sanitized = require("spec.fault.support").sanitized()
     -- Threads interleave: a call may be cut into "<unfinished ...>" and
-    -- "<... NAME resumed>" lines; join them.
+    -- "<... NAME resumed>" lines; join them. strace pads the pid to five
+    -- columns: "3925  openat(...)" but "13925 openat(...)".
     local partial = {}
     for line in (slurp(trace) or ""):gmatch("[^\n]+") do
-      local tid, head = line:match("^(%d+) (.-) <unfinished %.%.%.>$")
+      local tid, head = line:match("^(%d+)%s+(.-) <unfinished %.%.%.>$")
       if tid then
         partial[tid] = head
         line = nil
       else
-        local rtid, rest = line:match("^(%d+) <%.%.%. %w+ resumed>(.*)$")
+        local rtid, rest = line:match("^(%d+)%s+<%.%.%. %w+ resumed>(.*)$")
         if rtid then line = rtid .. " " .. (partial[rtid] or "") .. rest end
       end
       -- A call that made an fd: "= N" with N >= 0, not "= -1 ENOENT".
       local call, args, fd
-      if line then call, args, fd = line:match("^%d+ (%w+)%((.*)%)%s+=%s+(%d+)") end
+      if line then call, args, fd = line:match("^%d+%s+(%w+)%((.*)%)%s+=%s+(%d+)") end
       -- Lua's own loading of the script file (lua.c's luaL_loadfile) is
       -- Lua's, not moonsock's; it is closed before the script runs.
       if call and args:find(script, 1, true) then call = nil end
