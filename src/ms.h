@@ -115,6 +115,13 @@ socklen_t ms_check_sockaddr(lua_State *L, int idx, int family,
 void ms_push_tuple(lua_State *L, int narr);
 void ms_push_list(lua_State *L, int narr);
 
+/* ---- sockets (socket.c), for C modules layered on them ---- */
+
+/* The open socket object at idx's io (its fd is io->fd) and, if timeout is
+ * not NULL, its timeout (< 0 None, 0 non-blocking, > 0 seconds). Raises a
+ * bad-argument error for a non-socket and EBADF for a closed one. */
+ms_io *ms_socket_io(lua_State *L, int idx, double *timeout);
+
 /* ---- module openers (one per C file) ---- */
 int ms_open_task(lua_State *L);     /* "moonsock.core.task" */
 int ms_open_socket(lua_State *L);   /* "moonsock.core.socket" */

@@ -1117,6 +1117,15 @@ static int state_gc(lua_State *L) {
   return 0;
 }
 
+/* For C modules that do their own I/O on a socket's fd (ssl.c): the open
+ * socket at idx's io, and its timeout as a socket method would use it now.
+ * Raises as any method does on a wrong or closed object. */
+ms_io *ms_socket_io(lua_State *L, int idx, double *timeout) {
+  sock *s = check_open(L, idx);
+  if (timeout) *timeout = s->timeout;
+  return &s->io;
+}
+
 int ms_open_socket(lua_State *L) {
   static const luaL_Reg methods[] = {
       {"accept", sock_accept},         {"bind", sock_bind},
