@@ -63,9 +63,37 @@ local function typename(v)
 end
 M.typename = typename
 
-local function argerror(n, fname, msg)
-  error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)
+-- The chunk names scripts/embed-lua gives moonsock's own modules:
+-- "@lua/socket.lua" for module socket, "@lua/moonsock/errors.lua" for this one.
+local own_prefix = debug.getinfo(1, "S").source:match("^(@.*/)moonsock/errors%.lua$")
+
+-- Is source the chunk of one of moonsock's embedded modules? A user's file
+-- that happens to sit at the same relative path is not in package.preload.
+local function is_own(source)
+  if not own_prefix or source:sub(1, #own_prefix) ~= own_prefix then return false end
+  local name = source:sub(#own_prefix + 1):match("^(.*)%.lua$")
+  return name ~= nil and package.preload[(name:gsub("/", "."))] ~= nil
 end
+
+-- argerror(n, fname, msg): raises "bad argument #n to 'fname' (msg)", blamed
+-- on the line that called into moonsock: the first frame that is neither one
+-- of moonsock's own modules nor a C function (pcall, a metamethod's caller),
+-- however deep inside moonsock the check ran. The one argument error of every
+-- Lua module of moonsock.
+local argerror
+function argerror(n, fname, msg)
+  if math.type(n) ~= "integer" then argerror(1, "argerror", "integer expected, got " .. typename(n)) end
+  if type(fname) ~= "string" then argerror(2, "argerror", "string expected, got " .. typename(fname)) end
+  if type(msg) ~= "string" then argerror(3, "argerror", "string expected, got " .. typename(msg)) end
+  local level = 2
+  local info = debug.getinfo(level, "S")
+  while info and (info.what == "C" or is_own(info.source)) do
+    level = level + 1
+    info = debug.getinfo(level, "S")
+  end
+  error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), info and level or 0)
+end
+M.argerror = argerror
 
 local function is_class(v)
   return type(v) == "table" and type(rawget(v, "__name")) == "string" and classes[v.__name] == v
