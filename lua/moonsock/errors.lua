@@ -119,6 +119,25 @@ local function checked_matches(cls, err)
   return matches(cls, err)
 end
 
+-- Lua code treats an error as its message: "failed: " .. err, and
+-- err:match("refused"). Concatenation and the string methods that read a
+-- text act on tostring(err) (Python's str(exc)); the object itself stays
+-- what error() raised, so matches() and the fields still work on it.
+local function is_error(v)
+  local mt = getmetatable(v)
+  return type(v) == "table" and type(mt) == "table" and classes[rawget(mt, "__name")] == mt
+end
+local function as_text(v)
+  local t = type(v)
+  if t == "string" or t == "number" or is_error(v) then return tostring(v) end
+  error("attempt to concatenate a " .. typename(v) .. " value", 3)
+end
+local function concat_as_text(a, b) return as_text(a) .. as_text(b) end
+for _, name in ipairs {"byte", "find", "gmatch", "gsub", "len", "lower", "match", "sub", "upper"} do
+  local f = string[name]
+  methods[name] = function(self, ...) return f(tostring(self), ...) end
+end
+
 -- Defining a name twice returns the first class: replacing it would make its
 -- existing instances stop matching.
 local function define(name, base)
@@ -128,7 +147,8 @@ local function define(name, base)
     end
     return classes[name]
   end
-  local cls = {__name = name, __base = base, __tostring = instance_tostring, __index = methods}
+  local cls = {__name = name, __base = base, __tostring = instance_tostring, __index = methods,
+               __concat = concat_as_text}
   cls.matches = checked_matches
   classes[name] = cls
   M[name] = setmetatable(cls, {__call = new_instance, __tostring = class_tostring})
