@@ -29,6 +29,7 @@ void ms_io_init(ms_io *io, uv_loop_t *loop, ms_iomap *map, int fd) {
   io->polled = 0;
   io->drained = 0;
   io->waiters = NULL;
+  io->waiters_tail = &io->waiters;
   io->refs = 0;
   io->temporary = 0;
   /* Without a slot the io still works; select just cannot find it and
@@ -48,10 +49,13 @@ void ms_iomap_free(ms_iomap *map) {
 
 static void on_poll(uv_poll_t *h, int status, int events);
 
-static void unlink_waiter(ms_waiter *w) {
+static void unlink_waiter(ms_io *io, ms_waiter *w) {
   if (!w->pprev) return;
   *w->pprev = w->next;
-  if (w->next) w->next->pprev = w->pprev;
+  if (w->next)
+    w->next->pprev = w->pprev;
+  else
+    io->waiters_tail = w->pprev;
   w->next = NULL;
   w->pprev = NULL;
 }
@@ -76,7 +80,7 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   while (w) {
     ms_waiter *next = w->next;
     if (status < 0 || (w->events & events)) {
-      unlink_waiter(w);
+      unlink_waiter(io, w);
       *tail = w;
       w->next = NULL;
       tail = &w->next;
@@ -110,16 +114,18 @@ int ms_io_wait(ms_io *io, ms_waiter *w, int events) {
     }
     io->poll->data = io;
   }
+  /* Appended: several tasks waiting on one socket (acceptors, readers)
+   * are woken, and so served, in the order they came. */
   w->events = events;
-  w->next = io->waiters;
-  w->pprev = &io->waiters;
-  if (io->waiters) io->waiters->pprev = &w->next;
-  io->waiters = w;
+  w->next = NULL;
+  w->pprev = io->waiters_tail;
+  *io->waiters_tail = w;
+  io->waiters_tail = &w->next;
   int want = io->polled | events;
   if (want != io->polled) {
     int rc = uv_poll_start(io->poll, want, on_poll);
     if (rc) {
-      unlink_waiter(w);
+      unlink_waiter(io, w);
       return rc;
     }
     io->polled = want;
@@ -128,7 +134,7 @@ int ms_io_wait(ms_io *io, ms_waiter *w, int events) {
 }
 
 void ms_io_unwait(ms_io *io, ms_waiter *w) {
-  unlink_waiter(w);
+  unlink_waiter(io, w);
   if (io->poll) update_poll(io);
 }
 
@@ -137,6 +143,7 @@ static void free_handle(uv_handle_t *h) { free(h); }
 void ms_io_close(ms_io *io) {
   ms_waiter *w = io->waiters;
   io->waiters = NULL;
+  io->waiters_tail = &io->waiters;
   if (io->poll) {
     uv_poll_stop(io->poll);
     io->poll->data = NULL;

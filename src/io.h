@@ -39,7 +39,8 @@ struct ms_io {
    * since: while the poll watches for that, the next read can wait for it
    * first instead of trying a syscall that will say EAGAIN. */
   int drained;
-  ms_waiter *waiters;
+  /* In the order they started waiting: woken first come, first served. */
+  ms_waiter *waiters, **waiters_tail;
   int refs;        /* for select's own ios of bare fds: waits in progress */
   int temporary;   /* made by select for a bare fd; freed when refs drop to 0 */
 };
