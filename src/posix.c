@@ -40,7 +40,6 @@ static int px_fork(lua_State *L) {
 
 /* Stack: 1 pid, 2 options, 3 the next pause in seconds. */
 static int waitpid_k(lua_State *L, int status, lua_KContext ctx) {
-  (void)ctx;
   if (status == LUA_YIELD && ms_wake_reason(L) != MS_WAKE_TIMEOUT) ms_check_wake(L);
   pid_t pid = (pid_t)lua_tointeger(L, 1);
   int options = (int)lua_tointeger(L, 2);

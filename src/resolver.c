@@ -276,7 +276,6 @@ static void rs_byname_run(void *p) {
 
 /* Continuation: raises what setipaddr recorded, else the address as text. */
 static int rs_byname_k(lua_State *L, int status, lua_KContext ctx) {
-  (void)status;
   ms_check_wake(L);
   rs_byname *b = ms_work_data(L, (int)ctx);
   rs_raise_status(L, &b->st);
@@ -428,7 +427,6 @@ static int rs_push_hostent(lua_State *L, rs_host *b) {
 
 /* Continuation of gethostbyname_ex/gethostbyaddr: error or the 3 values. */
 static int rs_host_k(lua_State *L, int status, lua_KContext ctx) {
-  (void)status;
   ms_check_wake(L);
   rs_host *b = ms_work_data(L, (int)ctx);
   rs_raise_status(L, &b->st);
@@ -489,7 +487,6 @@ static void rs_fqdn_run(void *p) {
 
 /* Continuation of getfqdn: only gethostname's failure is an error. */
 static int rs_fqdn_k(lua_State *L, int status, lua_KContext ctx) {
-  (void)status;
   ms_check_wake(L);
   rs_host *b = ms_work_data(L, (int)ctx);
   rs_raise_status(L, &b->st);
@@ -565,7 +562,6 @@ static void rs_gai_destroy(void *p) {
  * (family, type, proto, canonname, sockaddr) tuples; canonname is '' where
  * libc gives none (only the first entry carries it, with AI_CANONNAME). */
 static int rs_gai_k(lua_State *L, int status, lua_KContext ctx) {
-  (void)status;
   ms_check_wake(L);
   rs_gai *b = ms_work_data(L, (int)ctx);
   rs_raise_status(L, &b->st);
@@ -702,7 +698,6 @@ done:
 
 /* Continuation: host and service, two values (CPython's 2-tuple). */
 static int rs_gni_k(lua_State *L, int status, lua_KContext ctx) {
-  (void)status;
   ms_check_wake(L);
   rs_gni *b = ms_work_data(L, (int)ctx);
   rs_raise_status(L, &b->st);

@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,19 +67,6 @@ static int check_fd(lua_State *L, int idx, int arg, const char *list, int pos) {
   return (int)fd;
 }
 
-/* CPython's timeouts are 64-bit counts of nanoseconds: a longer one (math.huge
- * among them) is an OverflowError there, and would be a wait without end
- * here. Seconds, then milliseconds (poll). */
-#define SELECT_TIMEOUT_MAX 9223372036.0
-#define SELECT_TIMEOUT_MAX_MS 9223372036854.0
-
-static double check_timeout_arg(lua_State *L, int idx, double max) {
-  double t = luaL_checknumber(L, idx);
-  luaL_argcheck(L, !isnan(t), idx, "Invalid value NaN (not a number)");
-  luaL_argcheck(L, t <= max && t >= -max, idx, "timeout value is too large");
-  return t;
-}
-
 /* The libuv events that can wake a wait for poll(2) events pollev. epoll
  * always reports EPOLLHUP and EPOLLERR, but libuv needs some event to watch:
  * a mask asking for nothing else watches EPOLLPRI, which a socket sets only
@@ -118,7 +104,6 @@ typedef struct {
  * pointer only to select's own ios, which live until their refs drop. */
 static void on_ready(ms_waiter *w, int status) {
   fdwait *fw = (fdwait *)w;
-  (void)status;
   if (fw->io && !fw->io->temporary) fw->io = NULL;
   if (fw->task) ms_task_wake(fw->task, MS_WAKE_READY);
 }
@@ -339,11 +324,7 @@ static int sel_select(lua_State *L) {
   int len2 = check_list(L, 2, "wlist");
   int len3 = check_list(L, 3, "xlist");
   luaL_argcheck(L, len1 + len2 <= INT_MAX / 4 - len3, 3, "lists too long");
-  double timeout = -1;
-  if (!lua_isnoneornil(L, 4)) {
-    timeout = check_timeout_arg(L, 4, SELECT_TIMEOUT_MAX);
-    luaL_argcheck(L, timeout >= 0, 4, "timeout must be non-negative");
-  }
+  double timeout = ms_timeout_opt(L, 4, 1, "timeout must be non-negative");
   lua_settop(L, 3);
   if (timeout >= 0)
     lua_pushnumber(L, ms_now(L) + timeout);
@@ -501,14 +482,12 @@ static int by_seq(const void *a, const void *b) {
 /* poll.poll([timeout_ms]) -> list of {fd, events}; nil or negative: forever. */
 static int poll_poll(lua_State *L) {
   pollobj *p = check_poll(L);
-  double timeout_ms = -1;
-  if (!lua_isnoneornil(L, 2)) {
-    timeout_ms = check_timeout_arg(L, 2, SELECT_TIMEOUT_MAX_MS);
-  }
+  /* milliseconds; a negative number waits for ever, as nil does */
+  double timeout = ms_timeout_opt(L, 2, 1000, NULL);
   if (p->busy) return ms_raise(L, "RuntimeError", 0, "concurrent poll() invocation");
   lua_settop(L, 1);
-  if (timeout_ms >= 0)
-    lua_pushnumber(L, ms_now(L) + timeout_ms / 1000.0);
+  if (timeout >= 0)
+    lua_pushnumber(L, ms_now(L) + timeout);
   else
     lua_pushnil(L);
   lua_getiuservalue(L, 1, 1); /* 3 */
@@ -650,10 +629,7 @@ static int epoll_k(lua_State *L, int status, lua_KContext ctx) {
  * for ever; maxevents -1 for FD_SETSIZE-1 as in CPython. */
 static int epoll_poll(lua_State *L) {
   check_epoll(L);
-  double timeout = -1;
-  if (!lua_isnoneornil(L, 2)) {
-    timeout = check_timeout_arg(L, 2, SELECT_TIMEOUT_MAX);
-  }
+  double timeout = ms_timeout_opt(L, 2, 1, NULL);
   lua_Integer maxevents = luaL_optinteger(L, 3, -1);
   if (maxevents == -1) maxevents = 1023;
   if (maxevents <= 0 || maxevents > INT_MAX / (lua_Integer)sizeof(struct epoll_event))
