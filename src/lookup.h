@@ -7,6 +7,8 @@
  * lookup_*_run to the pool; the run function calls libc there and records
  * how it failed in the block's lookup_status, which the binding raises back
  * on the loop thread. lookup_*_free releases what a run left in its block.
+ * Every block begins with its lookup_status, so the bindings can reach the
+ * status of any block through a pointer to the block.
  */
 #ifndef MS_LOOKUP_H
 #define MS_LOOKUP_H

@@ -21,6 +21,12 @@
 
 #include "ms.h"
 
+/* waitpid's pauses between WNOHANG tries: short at first, for a child that
+ * is about to end, doubling up to a bound that keeps a late exit noticed
+ * within a blink without waking the loop often. */
+#define POSIX_WAITPID_FIRST_PAUSE 0.001
+#define POSIX_WAITPID_MAX_PAUSE 0.05
+
 static int posix_check_int(lua_State *L, int idx) {
   lua_Integer v = luaL_checkinteger(L, idx);
   luaL_argcheck(L, v >= INT_MIN && v <= INT_MAX, idx, "value out of range");
@@ -54,7 +60,7 @@ static int posix_waitpid_k(lua_State *L, int status, lua_KContext ctx) {
     return 2;
   }
   double pause = lua_tonumber(L, 3);
-  lua_pushnumber(L, pause * 2 > 0.05 ? 0.05 : pause * 2);
+  lua_pushnumber(L, pause * 2 > POSIX_WAITPID_MAX_PAUSE ? POSIX_WAITPID_MAX_PAUSE : pause * 2);
   lua_replace(L, 3);
   return ms_park(L, pause, 0, posix_waitpid_k);
 }
@@ -64,7 +70,7 @@ static int posix_waitpid(lua_State *L) {
   posix_check_int(L, 1);
   posix_check_int(L, 2);
   lua_settop(L, 2);
-  lua_pushnumber(L, 0.001);
+  lua_pushnumber(L, POSIX_WAITPID_FIRST_PAUSE);
   return posix_waitpid_k(L, LUA_OK, 0);
 }
 

@@ -10,12 +10,14 @@
  * error carrying CPython's text; OS-level failures become moonsock error
  * objects through ms_raise/ms_raise_errno.
  *
- * Calls that may touch the network (anything that goes through NSS hosts:
- * getaddrinfo, getnameinfo, gethostby*) run on libuv's thread pool: the Lua
- * side copies its inputs into a work block, run() calls libc there and
- * records a status, and the continuation turns the outputs into Lua values.
- * The services/protocols databases are local files and are read directly,
- * as CPython does.
+ * This file is the Lua side; the libc calls themselves are in lookup.c,
+ * which knows no Lua. Calls that may touch the network (anything that goes
+ * through NSS hosts: getaddrinfo, getnameinfo, gethostby*) run on libuv's
+ * thread pool: a binding here checks the arguments and copies them into a
+ * work block (lookup.h), lookup.c's run function calls libc on the pool and
+ * records a status, and the continuation here raises that status or turns
+ * the outputs into Lua values. The services/protocols databases are local
+ * files, read in place on the loop thread, as CPython does.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,6 +33,9 @@
 
 #include "lookup.h"
 #include "ms.h"
+
+/* The longest DNS label (RFC 1035), which the idna codec enforces. */
+#define RESOLVER_LABEL_MAX 63
 
 /* ---- failures recorded off the loop thread (lookup.c) ---- */
 
@@ -48,6 +53,24 @@ static int resolver_raise_status(lua_State *L, const lookup_status *st) {
   default:
     return 0;
   }
+}
+
+/* Sends the work block on top of the stack (made by ms_work_new) to the
+ * pool; k continues when the lookup is done. The block's stack slot is k's
+ * context, for resolver_result. */
+static int resolver_run(lua_State *L, lua_KFunction k) {
+  int idx = lua_gettop(L);
+  return ms_work_run(L, idx, idx, k);
+}
+
+/* In a continuation: raises a cancel or an interrupt that came meanwhile,
+ * then the failure the lookup recorded; else returns the block, whose
+ * outputs are the lookup's answer. Every block begins with its status. */
+static void *resolver_result(lua_State *L, lua_KContext ctx) {
+  ms_check_wake(L);
+  void *block = ms_work_data(L, (int)ctx);
+  resolver_raise_status(L, block);
+  return block;
 }
 
 /* ---- argument helpers ---- */
@@ -94,10 +117,10 @@ static void resolver_check_idna(lua_State *L, int arg, const char *s, size_t n) 
   for (i = 0; i <= n; i++) {
     if (i < n && s[i] != '.') continue;
     size_t len = i - start;
-    if (i < n && (len == 0 || len >= 64))
+    if (i < n && (len == 0 || len > RESOLVER_LABEL_MAX))
       luaL_argerror(L, arg,
                     "encoding with 'idna' codec failed (UnicodeError: label empty or too long)");
-    if (i == n && len >= 64)
+    if (i == n && len > RESOLVER_LABEL_MAX)
       luaL_argerror(L, arg, "encoding with 'idna' codec failed (UnicodeError: label too long)");
     start = i + 1;
   }
@@ -134,9 +157,7 @@ static int resolver_gethostname(lua_State *L) {
 
 /* Continuation: raises what setipaddr recorded, else the address as text. */
 static int resolver_byname_k(lua_State *L, int status, lua_KContext ctx) {
-  ms_check_wake(L);
-  lookup_byname *b = ms_work_data(L, (int)ctx);
-  resolver_raise_status(L, &b->st);
+  lookup_byname *b = resolver_result(L, ctx);
   char text[INET_ADDRSTRLEN];
   inet_ntop(AF_INET, &((struct sockaddr_in *)&b->addr)->sin_addr, text, sizeof text);
   lua_pushstring(L, text);
@@ -151,8 +172,7 @@ static int resolver_gethostbyname(lua_State *L) {
   resolver_check_idna(L, 1, host, n);
   lookup_byname *b = ms_work_new(L, sizeof *b + n + 1, lookup_byname_run, NULL);
   memcpy(b->name, host, n + 1);
-  int idx = lua_gettop(L);
-  return ms_work_run(L, idx, idx, resolver_byname_k);
+  return resolver_run(L, resolver_byname_k);
 }
 
 /* ---- gethostbyname_ex, gethostbyaddr, getfqdn ---- */
@@ -189,9 +209,7 @@ static int resolver_push_hostent(lua_State *L, lookup_host *b) {
 
 /* Continuation of gethostbyname_ex/gethostbyaddr: error or the 3 values. */
 static int resolver_host_k(lua_State *L, int status, lua_KContext ctx) {
-  ms_check_wake(L);
-  lookup_host *b = ms_work_data(L, (int)ctx);
-  resolver_raise_status(L, &b->st);
+  lookup_host *b = resolver_result(L, ctx);
   return resolver_push_hostent(L, b);
 }
 
@@ -204,8 +222,7 @@ static int resolver_host_start(lua_State *L, void (*run)(void *)) {
   lookup_host *b = ms_work_new(L, sizeof *b + n + 1, run, lookup_host_free);
   memcpy(b->name, host, n + 1);
   b->cap = n + 1;
-  int idx = lua_gettop(L);
-  return ms_work_run(L, idx, idx, resolver_host_k);
+  return resolver_run(L, resolver_host_k);
 }
 
 static int resolver_gethostbyname_ex(lua_State *L) {
@@ -218,9 +235,7 @@ static int resolver_gethostbyaddr(lua_State *L) {
 
 /* Continuation of getfqdn: only gethostname's failure is an error. */
 static int resolver_fqdn_k(lua_State *L, int status, lua_KContext ctx) {
-  ms_check_wake(L);
-  lookup_host *b = ms_work_data(L, (int)ctx);
-  resolver_raise_status(L, &b->st);
+  lookup_host *b = resolver_result(L, ctx);
   lua_pushstring(L, b->fqdn);
   return 1;
 }
@@ -259,8 +274,7 @@ static int resolver_getfqdn(lua_State *L) {
   memcpy(b->name, s, n);
   b->name[n] = '\0';
   b->cap = cap;
-  int idx = lua_gettop(L);
-  return ms_work_run(L, idx, idx, resolver_fqdn_k);
+  return resolver_run(L, resolver_fqdn_k);
 }
 
 /* ---- getaddrinfo ---- */
@@ -269,9 +283,7 @@ static int resolver_getfqdn(lua_State *L) {
  * (family, type, proto, canonname, sockaddr) tuples; canonname is '' where
  * libc gives none (only the first entry carries it, with AI_CANONNAME). */
 static int resolver_gai_k(lua_State *L, int status, lua_KContext ctx) {
-  ms_check_wake(L);
-  lookup_gai *b = ms_work_data(L, (int)ctx);
-  resolver_raise_status(L, &b->st);
+  lookup_gai *b = resolver_result(L, ctx);
   int n = 0;
   for (struct addrinfo *ai = b->res; ai; ai = ai->ai_next) n++;
   ms_push_list(L, n);
@@ -342,17 +354,14 @@ static int resolver_getaddrinfo(lua_State *L) {
     dst[pn] = '\0';
     b->port = dst;
   }
-  int idx = lua_gettop(L);
-  return ms_work_run(L, idx, idx, resolver_gai_k);
+  return resolver_run(L, resolver_gai_k);
 }
 
 /* ---- getnameinfo ---- */
 
 /* Continuation: host and service, two values (CPython's 2-tuple). */
 static int resolver_gni_k(lua_State *L, int status, lua_KContext ctx) {
-  ms_check_wake(L);
-  lookup_gni *b = ms_work_data(L, (int)ctx);
-  resolver_raise_status(L, &b->st);
+  lookup_gni *b = resolver_result(L, ctx);
   lua_pushstring(L, b->hbuf);
   lua_pushstring(L, b->pbuf);
   return 2;
@@ -408,8 +417,7 @@ static int resolver_getnameinfo(lua_State *L) {
   b->flowinfo = flowinfo;
   b->scope_id = scope_id;
   lua_remove(L, hidx); /* the host string; the block holds a copy */
-  int idx = lua_gettop(L);
-  return ms_work_run(L, idx, idx, resolver_gni_k);
+  return resolver_run(L, resolver_gni_k);
 }
 
 /* ---- services and protocols (local databases, read in place) ---- */

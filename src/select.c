@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/select.h>
 #include <unistd.h>
 
 #include "ms.h"
@@ -26,6 +27,9 @@
 /* How often a wait re-asks poll(2) when some fd could not be watched for a
  * reason poll(2) does not explain (libuv already watching it elsewhere). */
 #define REPOLL_INTERVAL 0.05
+
+/* epoll.poll's maxevents when not given, as CPython's: FD_SETSIZE - 1. */
+#define SELECT_EPOLL_MAXEVENTS_DEFAULT (FD_SETSIZE - 1)
 
 /* ---- file descriptors of Python's "file objects" ---- */
 
@@ -377,7 +381,7 @@ static int select_poll_new(lua_State *L) {
 static int select_check_mask(lua_State *L, int idx, int def) {
   if (def >= 0 && lua_isnoneornil(L, idx)) return def;
   lua_Integer m = luaL_checkinteger(L, idx);
-  luaL_argcheck(L, m >= 0 && m <= 0xffff, idx, "eventmask out of range");
+  luaL_argcheck(L, m >= 0 && m <= USHRT_MAX, idx, "eventmask out of range");
   return (int)m;
 }
 
@@ -557,23 +561,22 @@ static int select_epoll_new(lua_State *L) {
   return 1;
 }
 
-static int select_epoll_close(lua_State *L) {
-  epollobj *e = select_epoll_to(L);
+/* The one closer of close, __close and __gc: wakes a task parked on the
+ * epoll fd and closes it; a no-op (0) the second time. */
+static int select_epoll_release(epollobj *e) {
   int fd = e->io.fd;
-  if (fd >= 0) {
-    ms_io_close(&e->io);
-    if (close(fd) < 0 && errno != EINTR) return ms_raise_errno(L, errno);
-  }
+  if (fd < 0) return 0;
+  ms_io_close(&e->io);
+  return close(fd);
+}
+
+static int select_epoll_close(lua_State *L) {
+  if (select_epoll_release(select_epoll_to(L)) < 0 && errno != EINTR) return ms_raise_errno(L, errno);
   return 0;
 }
 
 static int select_epoll_gc(lua_State *L) {
-  epollobj *e = select_epoll_to(L);
-  int fd = e->io.fd;
-  if (fd >= 0) {
-    ms_io_close(&e->io);
-    close(fd);
-  }
+  select_epoll_release(select_epoll_to(L));
   return 0;
 }
 
@@ -631,7 +634,7 @@ static int select_epoll_poll(lua_State *L) {
   select_epoll_check(L);
   double timeout = ms_timeout_opt(L, 2, 1, NULL);
   lua_Integer maxevents = luaL_optinteger(L, 3, -1);
-  if (maxevents == -1) maxevents = 1023;
+  if (maxevents == -1) maxevents = SELECT_EPOLL_MAXEVENTS_DEFAULT;
   if (maxevents <= 0 || maxevents > INT_MAX / (lua_Integer)sizeof(struct epoll_event))
     return luaL_argerror(L, 3, lua_pushfstring(L, "maxevents must be greater than 0, got %I", maxevents));
   lua_settop(L, 1);
@@ -696,11 +699,14 @@ int ms_open_select(lua_State *L) {
       {"register", select_epoll_register}, {"modify", select_epoll_modify}, {"unregister", select_epoll_unregister},
       {"poll", select_epoll_poll},         {"close", select_epoll_close},   {"fileno", select_epoll_fileno},
       {NULL, NULL}};
+  static const luaL_Reg waits_meta[] = {
+      {"__gc", select_waits_close}, {"__close", select_waits_close}, {NULL, NULL}};
+  static const luaL_Reg epoll_meta[] = {{"__gc", select_epoll_gc},
+                                        {"__close", select_epoll_close},
+                                        {"__tostring", select_epoll_tostring},
+                                        {NULL, NULL}};
   luaL_newmetatable(L, WAITS_META);
-  lua_pushcfunction(L, select_waits_close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, select_waits_close);
-  lua_setfield(L, -2, "__close");
+  luaL_setfuncs(L, waits_meta, 0);
   lua_pop(L, 1);
 
   luaL_newmetatable(L, POLL_META);
@@ -711,15 +717,10 @@ int ms_open_select(lua_State *L) {
   lua_pop(L, 1);
 
   luaL_newmetatable(L, EPOLL_META);
+  luaL_setfuncs(L, epoll_meta, 0);
   luaL_newlib(L, epoll_methods);
   lua_pushcclosure(L, select_epoll_index, 1);
   lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, select_epoll_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, select_epoll_close);
-  lua_setfield(L, -2, "__close");
-  lua_pushcfunction(L, select_epoll_tostring);
-  lua_setfield(L, -2, "__tostring");
   lua_pushliteral(L, "select.epoll");
   lua_setfield(L, -2, "__name");
   lua_pop(L, 1);
