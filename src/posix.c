@@ -109,14 +109,14 @@ static int posix_kill(lua_State *L) {
 }
 
 #define STATUS_FN(name, expr)                  \
-  static int posix_##name(lua_State *L) {         \
-    int status = posix_check_int(L, 1);              \
+  static int posix_##name(lua_State *L) {      \
+    int status = posix_check_int(L, 1);        \
     lua_pushinteger(L, (lua_Integer)(expr));   \
     return 1;                                  \
   }
 #define STATUS_BOOL(name, expr)                \
-  static int posix_##name(lua_State *L) {         \
-    int status = posix_check_int(L, 1);              \
+  static int posix_##name(lua_State *L) {      \
+    int status = posix_check_int(L, 1);        \
     lua_pushboolean(L, (expr) != 0);           \
     return 1;                                  \
   }

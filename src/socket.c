@@ -34,18 +34,18 @@
 /* recv of up to this many bytes reads into the module's reused buffer and
  * copies once into the Lua string; a larger one builds the string in a
  * luaL_Buffer instead, so one huge recv does not pin a huge buffer for ever. */
-#define SOCK_SCRATCH_MAX (1 << 20)
+#define SOCKET_SCRATCH_MAX (1 << 20)
 /* Past this many kinds the kinds table starts afresh (see socket_push_kind). */
-#define SOCK_KINDS_MAX 64
+#define SOCKET_KINDS_MAX 64
 /* sendfile(2) sends at most about 2 GiB per call; asking for 1 GiB at a
  * time keeps the count well inside its ssize_t result. */
-#define SOCK_SENDFILE_CHUNK ((size_t)1 << 30)
+#define SOCKET_SENDFILE_CHUNK ((size_t)1 << 30)
 /* CPython's getsockopt refuses a buflen outside 1..1024. */
-#define SOCK_GETSOCKOPT_BUFLEN_MAX 1024
+#define SOCKET_GETSOCKOPT_BUFLEN_MAX 1024
 /* CMSG_LEN/CMSG_SPACE of a length near INT_MAX would overflow an int: this
  * much room covers the header and the alignment padding (CPython computes
  * the exact bound, a few bytes higher). */
-#define SOCK_CMSG_HEADROOM 64
+#define SOCKET_CMSG_HEADROOM 64
 
 typedef struct {
   ms_io io;        /* io.fd is the fd, -1 once closed */
@@ -143,7 +143,7 @@ static void socket_push_kind(lua_State *L, const sock *s) {
     return;
   }
   lua_pop(L, 1);
-  if (st->kinds >= SOCK_KINDS_MAX) {
+  if (st->kinds >= SOCKET_KINDS_MAX) {
     lua_pop(L, 1);
     lua_newtable(L);
     lua_pushvalue(L, -1);
@@ -357,7 +357,7 @@ static int socket_fileno(lua_State *L) {
 /*
  * Parks until s is ready for events. The deadline of the whole call sits in
  * stack slot `slot` (pushed on the first wait), so retries after a spurious
- * wake-up do not restart the clock, as in CPython's socket_call_ex.
+ * wake-up do not restart the clock, as in CPython's sock_call_ex.
  */
 static int socket_wait(lua_State *L, sock *s, int events, int slot, lua_KContext ctx,
                      lua_KFunction k) {
@@ -534,7 +534,7 @@ static int socket_recv_k(lua_State *L, int status, lua_KContext ctx) {
    * first saves the EAGAIN syscall (a third of an echo's syscalls). */
   if (status == LUA_OK && s->io.drained && (s->io.polled & UV_READABLE) && s->timeout != 0)
     return socket_wait(L, s, UV_READABLE, 4, ctx, socket_recv_k);
-  char *buf = n <= SOCK_SCRATCH_MAX ? socket_scratch(L, n ? n : 1) : luaL_buffinitsize(L, &b, n);
+  char *buf = n <= SOCKET_SCRATCH_MAX ? socket_scratch(L, n ? n : 1) : luaL_buffinitsize(L, &b, n);
   for (;;) {
     ssize_t got = ctx ? recvfrom(s->io.fd, buf, n, flags, (struct sockaddr *)&ss, &len)
                       : recv(s->io.fd, buf, n, flags);
@@ -542,7 +542,7 @@ static int socket_recv_k(lua_State *L, int status, lua_KContext ctx) {
       /* A short read of a stream emptied its buffer (unless it only
        * peeked); a datagram says nothing about the ones queued after it. */
       if ((size_t)got < n && s->type == SOCK_STREAM && !(flags & MSG_PEEK)) s->io.drained = 1;
-      if (n <= SOCK_SCRATCH_MAX)
+      if (n <= SOCKET_SCRATCH_MAX)
         lua_pushlstring(L, buf, (size_t)got);
       else
         luaL_pushresultsize(&b, (size_t)got);
@@ -868,7 +868,7 @@ static int socket_sendfile_k(lua_State *L, int status, lua_KContext ctx) {
   lua_Integer count = lua_tointeger(L, 4); /* -1: to the end of the file */
   size_t sent = (size_t)ctx;
   for (;;) {
-    size_t want = SOCK_SENDFILE_CHUNK;
+    size_t want = SOCKET_SENDFILE_CHUNK;
     if (count >= 0) {
       if ((lua_Integer)sent >= count) break;
       if ((size_t)(count - (lua_Integer)sent) < want) want = (size_t)(count - (lua_Integer)sent);
@@ -983,9 +983,9 @@ static int socket_getsockopt(lua_State *L) {
     return 1;
   }
   lua_Integer buflen = socket_check_int(L, 4);
-  if (buflen <= 0 || buflen > SOCK_GETSOCKOPT_BUFLEN_MAX)
+  if (buflen <= 0 || buflen > SOCKET_GETSOCKOPT_BUFLEN_MAX)
     return ms_raise(L, "OSError", 0, "getsockopt buflen out of range");
-  char buf[SOCK_GETSOCKOPT_BUFLEN_MAX];
+  char buf[SOCKET_GETSOCKOPT_BUFLEN_MAX];
   socklen_t len = (socklen_t)buflen;
   if (getsockopt(s->io.fd, level, opt, buf, &len) < 0) return ms_raise_errno(L, errno);
   lua_pushlstring(L, buf, len);
@@ -1108,7 +1108,7 @@ static int socket_dupfd(lua_State *L) {
 
 static lua_Integer check_cmsg_len(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 1);
-  luaL_argcheck(L, n >= 0 && n <= INT_MAX - SOCK_CMSG_HEADROOM, 1, "CMSG_LEN() argument out of range");
+  luaL_argcheck(L, n >= 0 && n <= INT_MAX - SOCKET_CMSG_HEADROOM, 1, "CMSG_LEN() argument out of range");
   return n;
 }
 
