@@ -22,7 +22,7 @@ void ms_push_list(lua_State *L, int narr) {
 
 /* glibc's inet_ntop formats IPv4 with sprintf: two thirds of what a UDP
  * echo server spent per datagram outside Lua. Same text, by hand. */
-static size_t format_ipv4(const struct in_addr *addr, char *out) {
+static size_t address_format_ipv4(const struct in_addr *addr, char *out) {
   const unsigned char *b = (const unsigned char *)addr;
   char *p = out;
   for (int i = 0; i < 4; i++) {
@@ -44,7 +44,7 @@ void ms_push_sockaddr(lua_State *L, const struct sockaddr *sa, socklen_t len) {
   switch (sa->sa_family) {
     case AF_INET: {
       const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-      size_t n = format_ipv4(&in->sin_addr, host);
+      size_t n = address_format_ipv4(&in->sin_addr, host);
       ms_push_tuple(L, 2);
       lua_pushlstring(L, host, n);
       lua_rawseti(L, -2, 1);
@@ -89,11 +89,11 @@ void ms_push_sockaddr(lua_State *L, const struct sockaddr *sa, socklen_t len) {
   }
 }
 
-static int arg_fail(lua_State *L, int idx, const char *fname, const char *msg) {
+static int address_arg_fail(lua_State *L, int idx, const char *fname, const char *msg) {
   return luaL_error(L, "bad argument #%d to '%s' (%s)", idx - 1, fname, msg);
 }
 
-static lua_Integer check_field_int(lua_State *L, int idx, int i, const char *fname,
+static lua_Integer address_check_field_int(lua_State *L, int idx, int i, const char *fname,
                                    const char *what) {
   lua_rawgeti(L, idx, i);
   int isnum;
@@ -102,7 +102,7 @@ static lua_Integer check_field_int(lua_State *L, int idx, int i, const char *fna
     const char *got = luaL_typename(L, -1);
     lua_pop(L, 1);
     lua_pushfstring(L, "%s must be an integer, got %s", what, got);
-    arg_fail(L, idx, fname, lua_tostring(L, -1));
+    address_arg_fail(L, idx, fname, lua_tostring(L, -1));
   }
   lua_pop(L, 1);
   return v;
@@ -111,13 +111,13 @@ static lua_Integer check_field_int(lua_State *L, int idx, int i, const char *fna
 /* The host of an INET address: '' and '<broadcast>' as in CPython. A NUL
  * inside it is CPython's TypeError (idna_converter): inet_pton would read
  * "::1\0junk" as "::1". */
-static void check_host(lua_State *L, int idx, int family, void *dst, const char *fname) {
+static void address_check_host(lua_State *L, int idx, int family, void *dst, const char *fname) {
   lua_rawgeti(L, idx, 1);
   if (lua_type(L, -1) != LUA_TSTRING)
-    arg_fail(L, idx, fname, lua_pushfstring(L, "host must be a string, got %s", luaL_typename(L, -1)));
+    address_arg_fail(L, idx, fname, lua_pushfstring(L, "host must be a string, got %s", luaL_typename(L, -1)));
   size_t n;
   const char *host = lua_tolstring(L, -1, &n);
-  if (strlen(host) != n) arg_fail(L, idx, fname, "host name must not contain null character");
+  if (strlen(host) != n) address_arg_fail(L, idx, fname, "host name must not contain null character");
   if (family == AF_INET && host[0] == '\0') {
     ((struct in_addr *)dst)->s_addr = htonl(INADDR_ANY);
   } else if (family == AF_INET && strcmp(host, "<broadcast>") == 0) {
@@ -137,7 +137,7 @@ socklen_t ms_check_sockaddr(lua_State *L, int idx, int family, struct sockaddr_s
   if (family == AF_UNIX) {
     size_t n;
     if (lua_type(L, idx) != LUA_TSTRING)
-      arg_fail(L, idx, fname,
+      address_arg_fail(L, idx, fname,
                lua_pushfstring(L, "AF_UNIX address must be a string, got %s", luaL_typename(L, idx)));
     const char *path = lua_tolstring(L, idx, &n);
     struct sockaddr_un *un = (struct sockaddr_un *)ss;
@@ -150,28 +150,28 @@ socklen_t ms_check_sockaddr(lua_State *L, int idx, int family, struct sockaddr_s
   if (family != AF_INET && family != AF_INET6)
     return (socklen_t)ms_raise(L, "OSError", 0, "getsockaddrarg: bad family");
   if (!lua_istable(L, idx))
-    arg_fail(L, idx, fname,
+    address_arg_fail(L, idx, fname,
              lua_pushfstring(L, "%s address must be a table {host, port}, got %s",
                              family == AF_INET ? "AF_INET" : "AF_INET6", luaL_typename(L, idx)));
-  lua_Integer port = check_field_int(L, idx, 2, fname, "port");
-  if (port < 0 || port > 65535) arg_fail(L, idx, fname, "port must be 0-65535.");
+  lua_Integer port = address_check_field_int(L, idx, 2, fname, "port");
+  if (port < 0 || port > 65535) address_arg_fail(L, idx, fname, "port must be 0-65535.");
   if (family == AF_INET) {
     struct sockaddr_in *in = (struct sockaddr_in *)ss;
     in->sin_family = AF_INET;
     in->sin_port = htons((uint16_t)port);
-    check_host(L, idx, AF_INET, &in->sin_addr, fname);
+    address_check_host(L, idx, AF_INET, &in->sin_addr, fname);
     return sizeof *in;
   }
   struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
   in6->sin6_family = AF_INET6;
   in6->sin6_port = htons((uint16_t)port);
   lua_Integer flowinfo = 0, scope = 0;
-  if (lua_rawlen(L, idx) >= 3) flowinfo = check_field_int(L, idx, 3, fname, "flowinfo");
-  if (lua_rawlen(L, idx) >= 4) scope = check_field_int(L, idx, 4, fname, "scope_id");
-  if (flowinfo < 0 || flowinfo > 0xfffff) arg_fail(L, idx, fname, "flowinfo must be 0-1048575.");
-  if (scope < 0 || scope > 0xffffffffLL) arg_fail(L, idx, fname, "scope_id must be 0-4294967295.");
+  if (lua_rawlen(L, idx) >= 3) flowinfo = address_check_field_int(L, idx, 3, fname, "flowinfo");
+  if (lua_rawlen(L, idx) >= 4) scope = address_check_field_int(L, idx, 4, fname, "scope_id");
+  if (flowinfo < 0 || flowinfo > 0xfffff) address_arg_fail(L, idx, fname, "flowinfo must be 0-1048575.");
+  if (scope < 0 || scope > 0xffffffffLL) address_arg_fail(L, idx, fname, "scope_id must be 0-4294967295.");
   in6->sin6_flowinfo = htonl((uint32_t)flowinfo);
   in6->sin6_scope_id = (uint32_t)scope;
-  check_host(L, idx, AF_INET6, &in6->sin6_addr, fname);
+  address_check_host(L, idx, AF_INET6, &in6->sin6_addr, fname);
   return sizeof *in6;
 }

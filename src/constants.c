@@ -67,17 +67,17 @@
 #endif
 /* gen-constants: headers end */
 
-static void set_int(lua_State *L, const char *name, lua_Integer value) {
+static void constants_set_int(lua_State *L, const char *name, lua_Integer value) {
   lua_pushinteger(L, value);
   lua_setfield(L, -2, name);
 }
 
 /* NAME, read from the header of the same name. */
-#define MS_CONST(name) set_int(L, #name, (lua_Integer)(name));
+#define MS_CONST(name) constants_set_int(L, #name, (lua_Integer)(name));
 /* The same for a name the headers declare only as an enum constant. */
 #define MS_ENUM(name) MS_CONST(name)
 /* Python's name pyname for the header's cname. */
-#define MS_ALIAS(pyname, cname) set_int(L, #pyname, (lua_Integer)(cname));
+#define MS_ALIAS(pyname, cname) constants_set_int(L, #pyname, (lua_Integer)(cname));
 
 void ms_socket_constants(lua_State *L) {
 #include "constants.inc"

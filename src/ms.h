@@ -134,4 +134,15 @@ void ms_socket_constants(lua_State *L); /* sets every constant into the table on
 /* Registry key (a light userdata address) of the Lua-side error factory. */
 extern const char ms_errors_key;
 
+/* ---- timeout arguments (timeout.c) ---- */
+
+/* Python's timeout argument at idx, given in units of 1/per_second s (1:
+ * seconds, 1000: poll's milliseconds), as seconds. NaN and values past
+ * CPython's clock (2^63 ns, math.huge included) are argument errors with
+ * CPython's texts; a negative value is the argument error `negative`, or
+ * with negative NULL means no deadline (-1), as poll and epoll take it. */
+double ms_timeout_check(lua_State *L, int idx, double per_second, const char *negative);
+/* The same, with nil or none also meaning no deadline (-1). */
+double ms_timeout_opt(lua_State *L, int idx, double per_second, const char *negative);
+
 #endif

@@ -21,7 +21,13 @@
 
 #include "ms.h"
 
-static int check_int(lua_State *L, int idx) {
+/* waitpid's pauses between WNOHANG tries: short at first, for a child that
+ * is about to end, doubling up to a bound that keeps a late exit noticed
+ * within a blink without waking the loop often. */
+#define POSIX_WAITPID_FIRST_PAUSE 0.001
+#define POSIX_WAITPID_MAX_PAUSE 0.05
+
+static int posix_check_int(lua_State *L, int idx) {
   lua_Integer v = luaL_checkinteger(L, idx);
   luaL_argcheck(L, v >= INT_MIN && v <= INT_MAX, idx, "value out of range");
   return (int)v;
@@ -29,7 +35,7 @@ static int check_int(lua_State *L, int idx) {
 
 /* fork() -> 0 in the child, the child's pid in the parent. Buffered output
  * is flushed first, or both processes would write it. */
-static int px_fork(lua_State *L) {
+static int posix_fork(lua_State *L) {
   fflush(NULL);
   pid_t pid = fork();
   if (pid < 0) return ms_raise_errno(L, errno);
@@ -39,8 +45,7 @@ static int px_fork(lua_State *L) {
 }
 
 /* Stack: 1 pid, 2 options, 3 the next pause in seconds. */
-static int waitpid_k(lua_State *L, int status, lua_KContext ctx) {
-  (void)ctx;
+static int posix_waitpid_k(lua_State *L, int status, lua_KContext ctx) {
   if (status == LUA_YIELD && ms_wake_reason(L) != MS_WAKE_TIMEOUT) ms_check_wake(L);
   pid_t pid = (pid_t)lua_tointeger(L, 1);
   int options = (int)lua_tointeger(L, 2);
@@ -55,63 +60,63 @@ static int waitpid_k(lua_State *L, int status, lua_KContext ctx) {
     return 2;
   }
   double pause = lua_tonumber(L, 3);
-  lua_pushnumber(L, pause * 2 > 0.05 ? 0.05 : pause * 2);
+  lua_pushnumber(L, pause * 2 > POSIX_WAITPID_MAX_PAUSE ? POSIX_WAITPID_MAX_PAUSE : pause * 2);
   lua_replace(L, 3);
-  return ms_park(L, pause, 0, waitpid_k);
+  return ms_park(L, pause, 0, posix_waitpid_k);
 }
 
 /* waitpid(pid, options) -> pid, status (0, 0 with WNOHANG and no change). */
-static int px_waitpid(lua_State *L) {
-  check_int(L, 1);
-  check_int(L, 2);
+static int posix_waitpid(lua_State *L) {
+  posix_check_int(L, 1);
+  posix_check_int(L, 2);
   lua_settop(L, 2);
-  lua_pushnumber(L, 0.001);
-  return waitpid_k(L, LUA_OK, 0);
+  lua_pushnumber(L, POSIX_WAITPID_FIRST_PAUSE);
+  return posix_waitpid_k(L, LUA_OK, 0);
 }
 
-static int px_exit(lua_State *L) {
-  _exit(check_int(L, 1));
+static int posix_exit(lua_State *L) {
+  _exit(posix_check_int(L, 1));
   return 0;
 }
 
 /* os.strerror(code) */
-static int px_strerror(lua_State *L) {
-  lua_pushstring(L, strerror(check_int(L, 1)));
+static int posix_strerror(lua_State *L) {
+  lua_pushstring(L, strerror(posix_check_int(L, 1)));
   return 1;
 }
 
 /* os.umask(mask) -> the previous mask. */
-static int px_umask(lua_State *L) {
+static int posix_umask(lua_State *L) {
   lua_Integer mask = luaL_checkinteger(L, 1);
   luaL_argcheck(L, mask >= 0 && mask <= 0777, 1, "mask out of range");
   lua_pushinteger(L, umask((mode_t)mask));
   return 1;
 }
 
-static int px_getpid(lua_State *L) {
+static int posix_getpid(lua_State *L) {
   lua_pushinteger(L, getpid());
   return 1;
 }
 
-static int px_getppid(lua_State *L) {
+static int posix_getppid(lua_State *L) {
   lua_pushinteger(L, getppid());
   return 1;
 }
 
-static int px_kill(lua_State *L) {
-  if (kill((pid_t)check_int(L, 1), check_int(L, 2)) < 0) return ms_raise_errno(L, errno);
+static int posix_kill(lua_State *L) {
+  if (kill((pid_t)posix_check_int(L, 1), posix_check_int(L, 2)) < 0) return ms_raise_errno(L, errno);
   return 0;
 }
 
 #define STATUS_FN(name, expr)                  \
-  static int px_##name(lua_State *L) {         \
-    int status = check_int(L, 1);              \
+  static int posix_##name(lua_State *L) {      \
+    int status = posix_check_int(L, 1);        \
     lua_pushinteger(L, (lua_Integer)(expr));   \
     return 1;                                  \
   }
 #define STATUS_BOOL(name, expr)                \
-  static int px_##name(lua_State *L) {         \
-    int status = check_int(L, 1);              \
+  static int posix_##name(lua_State *L) {      \
+    int status = posix_check_int(L, 1);        \
     lua_pushboolean(L, (expr) != 0);           \
     return 1;                                  \
   }
@@ -125,8 +130,8 @@ STATUS_BOOL(WIFCONTINUED, WIFCONTINUED(status))
 STATUS_BOOL(WCOREDUMP, WCOREDUMP(status))
 
 /* waitstatus_to_exitcode: the exit code, or minus the signal, as Python. */
-static int px_waitstatus_to_exitcode(lua_State *L) {
-  int status = check_int(L, 1);
+static int posix_waitstatus_to_exitcode(lua_State *L) {
+  int status = posix_check_int(L, 1);
   if (WIFEXITED(status)) {
     lua_pushinteger(L, WEXITSTATUS(status));
   } else if (WIFSIGNALED(status)) {
@@ -144,7 +149,7 @@ static int px_waitstatus_to_exitcode(lua_State *L) {
  * workers that die with their parent, and a SIGTERM the supervisor sees. ---- */
 
 /* os.cpu_count(): the CPUs online; nil when unknown, as Python's None. */
-static int px_cpu_count(lua_State *L) {
+static int posix_cpu_count(lua_State *L) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   if (n < 1)
     lua_pushnil(L);
@@ -156,18 +161,18 @@ static int px_cpu_count(lua_State *L) {
 /* Python 3.13's os.process_cpu_count(): the CPUs this process may run on,
  * fewer than cpu_count() under taskset or a cpuset. A fixed cpu_set_t holds
  * 1024 CPUs; on a larger machine the call fails and cpu_count() answers. */
-static int px_process_cpu_count(lua_State *L) {
+static int posix_process_cpu_count(lua_State *L) {
   cpu_set_t set;
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) {
     lua_pushinteger(L, CPU_COUNT(&set));
     return 1;
   }
-  return px_cpu_count(L);
+  return posix_cpu_count(L);
 }
 
 /* Python's check and message for a signal number. */
-static int check_signum(lua_State *L, int idx) {
+static int posix_check_signum(lua_State *L, int idx) {
   lua_Integer sig = luaL_checkinteger(L, idx);
   if (sig < 1 || sig >= NSIG) return ms_raise(L, "ValueError", 0, "signal number out of range");
   return (int)sig;
@@ -177,9 +182,9 @@ static int check_signum(lua_State *L, int idx) {
  * when its parent dies, even by SIGKILL; 0 clears it. It ends at the next
  * fork (the new child has none), and it is not sent if the parent died
  * before the call: check getppid() afterwards. */
-static int px_set_pdeathsig(lua_State *L) {
+static int posix_set_pdeathsig(lua_State *L) {
   lua_Integer sig = luaL_checkinteger(L, 1);
-  if (sig != 0) sig = check_signum(L, 1);
+  if (sig != 0) sig = posix_check_signum(L, 1);
 #ifdef PR_SET_PDEATHSIG
   if (prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0UL, 0UL, 0UL) < 0) return ms_raise_errno(L, errno);
   return 0;
@@ -193,20 +198,20 @@ static int px_set_pdeathsig(lua_State *L) {
  * signal only sets a flag, which the program polls with signal_caught. */
 static volatile sig_atomic_t caught[NSIG];
 
-static void on_flag_signal(int sig) { caught[sig] = 1; }
+static void posix_on_flag_signal(int sig) { caught[sig] = 1; }
 
 /* signal(sig, handler) -> the previous handler: Python's signal.signal with
  * SIG_DFL, SIG_IGN or "flag" (set a flag signal_caught reads) for handler.
  * The previous one is nil when it was set otherwise (moonsock's SIGINT
  * handler), as Python answers None. The flag is left as it is: a signal
  * caught before a switch to SIG_DFL can still be read after it. */
-static int px_signal(lua_State *L) {
-  int sig = check_signum(L, 1);
+static int posix_signal(lua_State *L) {
+  int sig = posix_check_signum(L, 1);
   struct sigaction sa, old;
   memset(&sa, 0, sizeof sa);
   sigemptyset(&sa.sa_mask);
   if (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "flag") == 0) {
-    sa.sa_handler = on_flag_signal;
+    sa.sa_handler = posix_on_flag_signal;
     sa.sa_flags = SA_RESTART;
   } else {
     lua_Integer h = lua_isinteger(L, 2) ? lua_tointeger(L, 2) : -1;
@@ -218,7 +223,7 @@ static int px_signal(lua_State *L) {
     lua_pushinteger(L, 0);
   else if (old.sa_handler == SIG_IGN)
     lua_pushinteger(L, 1);
-  else if (old.sa_handler == on_flag_signal)
+  else if (old.sa_handler == posix_on_flag_signal)
     lua_pushliteral(L, "flag");
   else
     lua_pushnil(L);
@@ -227,8 +232,8 @@ static int px_signal(lua_State *L) {
 
 /* signal_caught(sig) -> whether sig arrived (under "flag") since the last
  * call; clears the flag. */
-static int px_signal_caught(lua_State *L) {
-  int sig = check_signum(L, 1);
+static int posix_signal_caught(lua_State *L) {
+  int sig = posix_check_signum(L, 1);
   int was = caught[sig] != 0;
   caught[sig] = 0;
   lua_pushboolean(L, was);
@@ -236,12 +241,12 @@ static int px_signal_caught(lua_State *L) {
 }
 
 /* Adds the functions above and SIG_DFL/SIG_IGN to the module on top. */
-static void open_prefork(lua_State *L) {
-  static const luaL_Reg funcs[] = {{"cpu_count", px_cpu_count},
-                                   {"process_cpu_count", px_process_cpu_count},
-                                   {"set_pdeathsig", px_set_pdeathsig},
-                                   {"signal", px_signal},
-                                   {"signal_caught", px_signal_caught},
+static void posix_open_prefork(lua_State *L) {
+  static const luaL_Reg funcs[] = {{"cpu_count", posix_cpu_count},
+                                   {"process_cpu_count", posix_process_cpu_count},
+                                   {"set_pdeathsig", posix_set_pdeathsig},
+                                   {"signal", posix_signal},
+                                   {"signal_caught", posix_signal_caught},
                                    {NULL, NULL}};
   luaL_setfuncs(L, funcs, 0);
   lua_pushinteger(L, 0); /* Python's signal.SIG_DFL and SIG_IGN values */
@@ -255,31 +260,31 @@ static void open_prefork(lua_State *L) {
  * never remove anything else: connect(2) answers ECONNREFUSED for a regular
  * file, a directory or a FIFO as for a socket nobody listens on. Private:
  * Python's os has stat, not this. */
-static int px_issock(lua_State *L) {
+static int posix_issock(lua_State *L) {
   struct stat st;
   lua_pushboolean(L, lstat(luaL_checkstring(L, 1), &st) == 0 && S_ISSOCK(st.st_mode));
   return 1;
 }
 
 int ms_open_posix(lua_State *L) {
-  static const luaL_Reg funcs[] = {{"fork", px_fork},
-                                   {"waitpid", px_waitpid},
-                                   {"_exit", px_exit},
-                                   {"getpid", px_getpid},
-                                   {"strerror", px_strerror},
-                                   {"umask", px_umask},
-                                   {"getppid", px_getppid},
-                                   {"kill", px_kill},
-                                   {"WIFEXITED", px_WIFEXITED},
-                                   {"WEXITSTATUS", px_WEXITSTATUS},
-                                   {"WIFSIGNALED", px_WIFSIGNALED},
-                                   {"WTERMSIG", px_WTERMSIG},
-                                   {"WIFSTOPPED", px_WIFSTOPPED},
-                                   {"WSTOPSIG", px_WSTOPSIG},
-                                   {"WIFCONTINUED", px_WIFCONTINUED},
-                                   {"WCOREDUMP", px_WCOREDUMP},
-                                   {"waitstatus_to_exitcode", px_waitstatus_to_exitcode},
-                                   {"_issock", px_issock},
+  static const luaL_Reg funcs[] = {{"fork", posix_fork},
+                                   {"waitpid", posix_waitpid},
+                                   {"_exit", posix_exit},
+                                   {"getpid", posix_getpid},
+                                   {"strerror", posix_strerror},
+                                   {"umask", posix_umask},
+                                   {"getppid", posix_getppid},
+                                   {"kill", posix_kill},
+                                   {"WIFEXITED", posix_WIFEXITED},
+                                   {"WEXITSTATUS", posix_WEXITSTATUS},
+                                   {"WIFSIGNALED", posix_WIFSIGNALED},
+                                   {"WTERMSIG", posix_WTERMSIG},
+                                   {"WIFSTOPPED", posix_WIFSTOPPED},
+                                   {"WSTOPSIG", posix_WSTOPSIG},
+                                   {"WIFCONTINUED", posix_WIFCONTINUED},
+                                   {"WCOREDUMP", posix_WCOREDUMP},
+                                   {"waitstatus_to_exitcode", posix_waitstatus_to_exitcode},
+                                   {"_issock", posix_issock},
                                    {NULL, NULL}};
   luaL_newlib(L, funcs);
   static const struct {
@@ -292,6 +297,6 @@ int ms_open_posix(lua_State *L) {
     lua_pushinteger(L, consts[i].value);
     lua_setfield(L, -2, consts[i].name);
   }
-  open_prefork(L);
+  posix_open_prefork(L);
   return 1;
 }

@@ -10,11 +10,11 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/select.h>
 #include <unistd.h>
 
 #include "ms.h"
@@ -28,17 +28,20 @@
  * reason poll(2) does not explain (libuv already watching it elsewhere). */
 #define REPOLL_INTERVAL 0.05
 
+/* epoll.poll's maxevents when not given, as CPython's: FD_SETSIZE - 1. */
+#define SELECT_EPOLL_MAXEVENTS_DEFAULT (FD_SETSIZE - 1)
+
 /* ---- file descriptors of Python's "file objects" ---- */
 
 /* An integer, or anything with a fileno() method (sockets, makefile
  * objects, selectors' file objects), as CPython's PyObject_AsFileDescriptor.
  * Errors name argument arg, and the entry pos of list `list` when list is set. */
-static int fd_argerror(lua_State *L, int arg, const char *list, int pos, const char *msg) {
+static int select_fd_argerror(lua_State *L, int arg, const char *list, int pos, const char *msg) {
   if (list) return luaL_argerror(L, arg, lua_pushfstring(L, "%s[%d]: %s", list, pos, msg));
   return luaL_argerror(L, arg, msg);
 }
 
-static int check_fd(lua_State *L, int idx, int arg, const char *list, int pos) {
+static int select_check_fd(lua_State *L, int idx, int arg, const char *list, int pos) {
   idx = lua_absindex(L, idx);
   lua_Integer fd;
   if (lua_isinteger(L, idx)) {
@@ -52,40 +55,27 @@ static int check_fd(lua_State *L, int idx, int arg, const char *list, int pos) {
       indexable = 1;
     }
     if (!indexable || lua_getfield(L, idx, "fileno") != LUA_TFUNCTION)
-      return fd_argerror(L, arg, list, pos, "argument must be an int, or have a fileno() method.");
+      return select_fd_argerror(L, arg, list, pos, "argument must be an int, or have a fileno() method.");
     lua_pushvalue(L, idx);
     lua_call(L, 1, 1);
-    if (!lua_isinteger(L, -1)) return fd_argerror(L, arg, list, pos, "fileno() returned a non-integer");
+    if (!lua_isinteger(L, -1)) return select_fd_argerror(L, arg, list, pos, "fileno() returned a non-integer");
     fd = lua_tointeger(L, -1);
     lua_pop(L, 1);
   }
   /* CPython converts to a C int first (OverflowError), then checks the sign. */
-  if (fd < INT_MIN) return fd_argerror(L, arg, list, pos, "fd is less than minimum");
-  if (fd > INT_MAX) return fd_argerror(L, arg, list, pos, "fd is greater than maximum");
+  if (fd < INT_MIN) return select_fd_argerror(L, arg, list, pos, "fd is less than minimum");
+  if (fd > INT_MAX) return select_fd_argerror(L, arg, list, pos, "fd is greater than maximum");
   if (fd < 0)
     return ms_raise(L, "ValueError", 0,
                     lua_pushfstring(L, "file descriptor cannot be a negative integer (%I)", fd));
   return (int)fd;
 }
 
-/* CPython's timeouts are 64-bit counts of nanoseconds: a longer one (math.huge
- * among them) is an OverflowError there, and would be a wait without end
- * here. Seconds, then milliseconds (poll). */
-#define SELECT_TIMEOUT_MAX 9223372036.0
-#define SELECT_TIMEOUT_MAX_MS 9223372036854.0
-
-static double check_timeout_arg(lua_State *L, int idx, double max) {
-  double t = luaL_checknumber(L, idx);
-  luaL_argcheck(L, !isnan(t), idx, "Invalid value NaN (not a number)");
-  luaL_argcheck(L, t <= max && t >= -max, idx, "timeout value is too large");
-  return t;
-}
-
 /* The libuv events that can wake a wait for poll(2) events pollev. epoll
  * always reports EPOLLHUP and EPOLLERR, but libuv needs some event to watch:
  * a mask asking for nothing else watches EPOLLPRI, which a socket sets only
  * while it has urgent data. */
-static int to_uv_events(int pollev) {
+static int select_uv_events(int pollev) {
   int ev = ((pollev & (POLLIN | POLLRDNORM | POLLRDBAND)) ? UV_READABLE : 0) |
            ((pollev & (POLLOUT | POLLWRNORM | POLLWRBAND)) ? UV_WRITABLE : 0) |
            ((pollev & POLLPRI) ? UV_PRIORITIZED : 0) |
@@ -116,16 +106,15 @@ typedef struct {
 
 /* A socket's io may be closed and collected before the task resumes: keep a
  * pointer only to select's own ios, which live until their refs drop. */
-static void on_ready(ms_waiter *w, int status) {
+static void select_on_ready(ms_waiter *w, int status) {
   fdwait *fw = (fdwait *)w;
-  (void)status;
   if (fw->io && !fw->io->temporary) fw->io = NULL;
   if (fw->task) ms_task_wake(fw->task, MS_WAKE_READY);
 }
 
 /* Unlinks every waiter still attached and drops select's own ios: done
  * first thing on wake-up, and by __gc if the task never resumes. */
-static void detach_all(waits *ws) {
+static void select_detach_all(waits *ws) {
   if (!ws->attached) return;
   for (int i = 0; i < ws->n; i++) {
     fdwait *fw = &ws->item[i];
@@ -147,9 +136,9 @@ typedef struct {
 } pollobj;
 
 /* __close and __gc. */
-static int waits_close(lua_State *L) {
+static int select_waits_close(lua_State *L) {
   waits *ws = luaL_checkudata(L, 1, WAITS_META);
-  detach_all(ws);
+  select_detach_all(ws);
   if (ws->holds_busy) {
     ws->holds_busy = 0;
     lua_getiuservalue(L, 1, 1);
@@ -159,7 +148,7 @@ static int waits_close(lua_State *L) {
   return 0;
 }
 
-static waits *new_waits(lua_State *L, int n) {
+static waits *select_new_waits(lua_State *L, int n) {
   waits *ws = lua_newuserdatauv(L, sizeof *ws + sizeof ws->item[0] * (size_t)(n ? n : 1), 1);
   ws->n = n;
   ws->attached = 0;
@@ -208,15 +197,15 @@ static int attach(lua_State *L, waits *ws, struct pollfd *pfd, const char *skip,
     if (io->temporary) io->refs++;
     fw->io = io;
     fw->task = t;
-    fw->w.ready = on_ready;
-    int rc = ms_io_wait(io, &fw->w, to_uv_events(pfd[i].events));
+    fw->w.ready = select_on_ready;
+    int rc = ms_io_wait(io, &fw->w, select_uv_events(pfd[i].events));
     if (rc != 0 && rc != UV_EPERM) blind = 1;
   }
   return blind;
 }
 
 /* The park timeout for a deadline (nil: none) */
-static double park_timeout(lua_State *L, int deadline_idx, int blind) {
+static double select_park_timeout(lua_State *L, int deadline_idx, int blind) {
   double timeout = -1;
   if (!lua_isnil(L, deadline_idx)) {
     timeout = lua_tonumber(L, deadline_idx) - ms_now(L);
@@ -236,7 +225,7 @@ static double park_timeout(lua_State *L, int deadline_idx, int blind) {
 #define SEL_OUT_SET (SEL_OUT_ASK | POLLERR)
 #define SEL_EX_SET (POLLPRI)
 
-static int sel_ready(const struct pollfd *p, short set) {
+static int select_ready(const struct pollfd *p, short set) {
   return ((set & SEL_IN_ASK) && (p->events & SEL_IN_ASK) && (p->revents & SEL_IN_SET)) ||
          ((set & SEL_OUT_ASK) && (p->events & SEL_OUT_ASK) && (p->revents & SEL_OUT_SET)) ||
          ((set & SEL_EX_ASK) && (p->events & SEL_EX_ASK) && (p->revents & SEL_EX_SET));
@@ -245,11 +234,11 @@ static int sel_ready(const struct pollfd *p, short set) {
 /* Copies the list at idx (argument arg) into the snapshot table at snap,
  * from position base+1, and its fds into pfd, merging duplicates across the
  * three lists through the table fd -> pfd index at seen. */
-static int collect(lua_State *L, int idx, int arg, const char *name, short events,
+static int select_collect(lua_State *L, int idx, int arg, const char *name, short events,
                    struct pollfd *pfd, int n, int *fdidx, int base, int len, int snap, int seen) {
   for (int i = 1; i <= len; i++) {
     lua_geti(L, idx, i);
-    int fd = check_fd(L, -1, arg, name, i);
+    int fd = select_check_fd(L, -1, arg, name, i);
     lua_rawseti(L, snap, base + i);
     int j;
     if (lua_rawgeti(L, seen, fd) == LUA_TNUMBER) {
@@ -270,12 +259,12 @@ static int collect(lua_State *L, int idx, int arg, const char *name, short event
 }
 
 /* Pushes the objects of one list (from the snapshot) whose fd is ready. */
-static void push_ready(lua_State *L, int snap, short set, struct pollfd *pfd, int *fdidx,
+static void select_push_ready(lua_State *L, int snap, short set, struct pollfd *pfd, int *fdidx,
                        int base, int len) {
   ms_push_list(L, 0);
   int k = 0;
   for (int i = 1; i <= len; i++) {
-    if (!sel_ready(&pfd[fdidx[base + i - 1]], set)) continue;
+    if (!select_ready(&pfd[fdidx[base + i - 1]], set)) continue;
     lua_rawgeti(L, snap, base + i);
     lua_rawseti(L, -2, ++k);
   }
@@ -291,7 +280,7 @@ static int select_k(lua_State *L, int status, lua_KContext ctx) {
   int *fdidx = lens + 3;
   char *skip = lua_touserdata(L, 9);
   if (status == LUA_YIELD) {
-    detach_all(lua_touserdata(L, 7));
+    select_detach_all(lua_touserdata(L, 7));
     int reason = ms_wake_reason(L);
     if (reason != MS_WAKE_TIMEOUT) ms_check_wake(L);
   }
@@ -303,7 +292,7 @@ static int select_k(lua_State *L, int status, lua_KContext ctx) {
     for (int i = 0; i < n; i++) {
       /* select(2) refuses a closed fd where poll(2) reports it. */
       if (pfd[i].revents & POLLNVAL) return ms_raise_errno(L, EBADF);
-      if (sel_ready(&pfd[i], SEL_IN_ASK | SEL_OUT_ASK | SEL_EX_ASK))
+      if (select_ready(&pfd[i], SEL_IN_ASK | SEL_OUT_ASK | SEL_EX_ASK))
         ready = 1;
       /* A hang-up or error poll(2) reports whatever was asked, and libuv
        * with it: watching such an fd for what select still waits for
@@ -316,15 +305,15 @@ static int select_k(lua_State *L, int status, lua_KContext ctx) {
     int expired = !lua_isnil(L, 4) && lua_tonumber(L, 4) <= ms_now(L);
     if (ready || expired || (status == LUA_YIELD && ms_wake_reason(L) == MS_WAKE_TIMEOUT)) break;
     int blind = attach(L, lua_touserdata(L, 7), pfd, skip, n);
-    return ms_park(L, park_timeout(L, 4, blind), ctx, select_k);
+    return ms_park(L, select_park_timeout(L, 4, blind), ctx, select_k);
   }
-  push_ready(L, 8, SEL_IN_ASK, pfd, fdidx, 0, lens[0]);
-  push_ready(L, 8, SEL_OUT_ASK, pfd, fdidx, lens[0], lens[1]);
-  push_ready(L, 8, SEL_EX_ASK, pfd, fdidx, lens[0] + lens[1], lens[2]);
+  select_push_ready(L, 8, SEL_IN_ASK, pfd, fdidx, 0, lens[0]);
+  select_push_ready(L, 8, SEL_OUT_ASK, pfd, fdidx, lens[0], lens[1]);
+  select_push_ready(L, 8, SEL_EX_ASK, pfd, fdidx, lens[0] + lens[1], lens[2]);
   return 3;
 }
 
-static int check_list(lua_State *L, int idx, const char *name) {
+static int select_check_list(lua_State *L, int idx, const char *name) {
   if (!lua_istable(L, idx))
     luaL_argerror(L, idx, lua_pushfstring(L, "%s must be a table (list)", name));
   lua_Integer len = luaL_len(L, idx);
@@ -334,16 +323,12 @@ static int check_list(lua_State *L, int idx, const char *name) {
 
 /* select.select(rlist, wlist, xlist[, timeout]) -> three lists. The lists
  * are copied first: another task may change them while this one waits. */
-static int sel_select(lua_State *L) {
-  int len1 = check_list(L, 1, "rlist");
-  int len2 = check_list(L, 2, "wlist");
-  int len3 = check_list(L, 3, "xlist");
+static int select_select(lua_State *L) {
+  int len1 = select_check_list(L, 1, "rlist");
+  int len2 = select_check_list(L, 2, "wlist");
+  int len3 = select_check_list(L, 3, "xlist");
   luaL_argcheck(L, len1 + len2 <= INT_MAX / 4 - len3, 3, "lists too long");
-  double timeout = -1;
-  if (!lua_isnoneornil(L, 4)) {
-    timeout = check_timeout_arg(L, 4, SELECT_TIMEOUT_MAX);
-    luaL_argcheck(L, timeout >= 0, 4, "timeout must be non-negative");
-  }
+  double timeout = ms_timeout_opt(L, 4, 1, "timeout must be non-negative");
   lua_settop(L, 3);
   if (timeout >= 0)
     lua_pushnumber(L, ms_now(L) + timeout);
@@ -360,10 +345,10 @@ static int sel_select(lua_State *L) {
   lua_createtable(L, total, 0); /* 8: the snapshot */
   lua_createtable(L, 0, 0);     /* 9: fd -> pollfd index, then the skip flags */
   int n = 0;
-  n = collect(L, 1, 1, "rlist", SEL_IN_ASK, pfd, n, fdidx, 0, len1, 8, 9);
-  n = collect(L, 2, 2, "wlist", SEL_OUT_ASK, pfd, n, fdidx, len1, len2, 8, 9);
-  n = collect(L, 3, 3, "xlist", SEL_EX_ASK, pfd, n, fdidx, len1 + len2, len3, 8, 9);
-  new_waits(L, n);
+  n = select_collect(L, 1, 1, "rlist", SEL_IN_ASK, pfd, n, fdidx, 0, len1, 8, 9);
+  n = select_collect(L, 2, 2, "wlist", SEL_OUT_ASK, pfd, n, fdidx, len1, len2, 8, 9);
+  n = select_collect(L, 3, 3, "xlist", SEL_EX_ASK, pfd, n, fdidx, len1 + len2, len3, 8, 9);
+  select_new_waits(L, n);
   lua_replace(L, 7);
   lua_toclose(L, 7);
   memset(lua_newuserdatauv(L, (size_t)(n ? n : 1), 0), 0, (size_t)(n ? n : 1));
@@ -378,9 +363,9 @@ static int sel_select(lua_State *L) {
  * polls them in the order they were first registered: the second uservalue
  * maps fd -> sequence. */
 
-static pollobj *check_poll(lua_State *L) { return luaL_checkudata(L, 1, POLL_META); }
+static pollobj *select_poll_check(lua_State *L) { return luaL_checkudata(L, 1, POLL_META); }
 
-static int poll_new(lua_State *L) {
+static int select_poll_new(lua_State *L) {
   pollobj *p = lua_newuserdatauv(L, sizeof *p, 2);
   p->busy = 0;
   p->seq = 0;
@@ -393,17 +378,17 @@ static int poll_new(lua_State *L) {
 }
 
 /* def < 0: the mask is required (modify). */
-static int check_mask(lua_State *L, int idx, int def) {
+static int select_check_mask(lua_State *L, int idx, int def) {
   if (def >= 0 && lua_isnoneornil(L, idx)) return def;
   lua_Integer m = luaL_checkinteger(L, idx);
-  luaL_argcheck(L, m >= 0 && m <= 0xffff, idx, "eventmask out of range");
+  luaL_argcheck(L, m >= 0 && m <= USHRT_MAX, idx, "eventmask out of range");
   return (int)m;
 }
 
-static int poll_register(lua_State *L) {
-  pollobj *p = check_poll(L);
-  int fd = check_fd(L, 2, 2, NULL, 0);
-  int mask = check_mask(L, 3, POLLIN | POLLPRI | POLLOUT);
+static int select_poll_register(lua_State *L) {
+  pollobj *p = select_poll_check(L);
+  int fd = select_check_fd(L, 2, 2, NULL, 0);
+  int mask = select_check_mask(L, 3, POLLIN | POLLPRI | POLLOUT);
   lua_settop(L, 3);
   lua_getiuservalue(L, 1, 1);
   lua_pushinteger(L, mask);
@@ -416,10 +401,10 @@ static int poll_register(lua_State *L) {
   return 0;
 }
 
-static int poll_modify(lua_State *L) {
-  check_poll(L);
-  int fd = check_fd(L, 2, 2, NULL, 0);
-  int mask = check_mask(L, 3, -1);
+static int select_poll_modify(lua_State *L) {
+  select_poll_check(L);
+  int fd = select_check_fd(L, 2, 2, NULL, 0);
+  int mask = select_check_mask(L, 3, -1);
   lua_getiuservalue(L, 1, 1);
   if (lua_rawgeti(L, -1, fd) == LUA_TNIL) return ms_raise_errno(L, ENOENT);
   lua_pop(L, 1);
@@ -429,7 +414,7 @@ static int poll_modify(lua_State *L) {
 }
 
 /* Python raises KeyError(fd): its str() is the repr of the int. */
-static int raise_keyerror(lua_State *L, int fd) {
+static int select_raise_keyerror(lua_State *L, int fd) {
   ms_push_error(L, "KeyError", 0, "");
   if (lua_getmetatable(L, -1) && luaL_getmetafield(L, -1, "__call") != LUA_TNIL) {
     lua_insert(L, -2);
@@ -441,11 +426,11 @@ static int raise_keyerror(lua_State *L, int fd) {
   return lua_error(L);
 }
 
-static int poll_unregister(lua_State *L) {
-  check_poll(L);
-  int fd = check_fd(L, 2, 2, NULL, 0);
+static int select_poll_unregister(lua_State *L) {
+  select_poll_check(L);
+  int fd = select_check_fd(L, 2, 2, NULL, 0);
   lua_getiuservalue(L, 1, 1);
-  if (lua_rawgeti(L, -1, fd) == LUA_TNIL) return raise_keyerror(L, fd);
+  if (lua_rawgeti(L, -1, fd) == LUA_TNIL) return select_raise_keyerror(L, fd);
   lua_pop(L, 1);
   lua_pushnil(L);
   lua_rawseti(L, -2, fd);
@@ -457,11 +442,11 @@ static int poll_unregister(lua_State *L) {
 
 /* Stack after the first call: 1 pollobj, 2 deadline or nil, 3 pollfd buffer,
  * 4 waits (to be closed: that also clears the busy flag). */
-static int poll_k(lua_State *L, int status, lua_KContext ctx) {
+static int select_poll_k(lua_State *L, int status, lua_KContext ctx) {
   int n = (int)ctx;
   struct pollfd *pfd = lua_touserdata(L, 3);
   if (status == LUA_YIELD) {
-    detach_all(lua_touserdata(L, 4));
+    select_detach_all(lua_touserdata(L, 4));
     if (ms_wake_reason(L) != MS_WAKE_TIMEOUT) ms_check_wake(L);
   }
   int rc;
@@ -472,7 +457,7 @@ static int poll_k(lua_State *L, int status, lua_KContext ctx) {
     int expired = !lua_isnil(L, 2) && lua_tonumber(L, 2) <= ms_now(L);
     if (rc > 0 || expired || (status == LUA_YIELD && ms_wake_reason(L) == MS_WAKE_TIMEOUT)) break;
     int blind = attach(L, lua_touserdata(L, 4), pfd, NULL, n);
-    return ms_park(L, park_timeout(L, 2, blind), ctx, poll_k);
+    return ms_park(L, select_park_timeout(L, 2, blind), ctx, select_poll_k);
   }
   ms_push_list(L, rc);
   int k = 0;
@@ -493,22 +478,20 @@ typedef struct {
   struct pollfd pfd;
 } pollent;
 
-static int by_seq(const void *a, const void *b) {
+static int select_by_seq(const void *a, const void *b) {
   lua_Integer x = ((const pollent *)a)->seq, y = ((const pollent *)b)->seq;
   return (x > y) - (x < y);
 }
 
 /* poll.poll([timeout_ms]) -> list of {fd, events}; nil or negative: forever. */
-static int poll_poll(lua_State *L) {
-  pollobj *p = check_poll(L);
-  double timeout_ms = -1;
-  if (!lua_isnoneornil(L, 2)) {
-    timeout_ms = check_timeout_arg(L, 2, SELECT_TIMEOUT_MAX_MS);
-  }
+static int select_poll_poll(lua_State *L) {
+  pollobj *p = select_poll_check(L);
+  /* milliseconds; a negative number waits for ever, as nil does */
+  double timeout = ms_timeout_opt(L, 2, 1000, NULL);
   if (p->busy) return ms_raise(L, "RuntimeError", 0, "concurrent poll() invocation");
   lua_settop(L, 1);
-  if (timeout_ms >= 0)
-    lua_pushnumber(L, ms_now(L) + timeout_ms / 1000.0);
+  if (timeout >= 0)
+    lua_pushnumber(L, ms_now(L) + timeout);
   else
     lua_pushnil(L);
   lua_getiuservalue(L, 1, 1); /* 3 */
@@ -532,18 +515,18 @@ static int poll_poll(lua_State *L) {
     lua_pop(L, 2);
     i++;
   }
-  qsort(ents, (size_t)n, sizeof *ents, by_seq);
+  qsort(ents, (size_t)n, sizeof *ents, select_by_seq);
   struct pollfd *pfd = lua_newuserdatauv(L, sizeof *pfd * (size_t)(n ? n : 1), 0);
   for (i = 0; i < n; i++) pfd[i] = ents[i].pfd;
   lua_replace(L, 3);
   lua_settop(L, 3);
-  waits *ws = new_waits(L, n);
+  waits *ws = select_new_waits(L, n);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, 4, 1);
   p->busy = 1;
   ws->holds_busy = 1;
   lua_toclose(L, 4);
-  return poll_k(L, LUA_OK, n);
+  return select_poll_k(L, LUA_OK, n);
 }
 
 /* ---- epoll objects ---- */
@@ -552,15 +535,15 @@ typedef struct {
   ms_io io; /* the epoll fd, watched for readability */
 } epollobj;
 
-static epollobj *to_epoll(lua_State *L) { return luaL_checkudata(L, 1, EPOLL_META); }
+static epollobj *select_epoll_to(lua_State *L) { return luaL_checkudata(L, 1, EPOLL_META); }
 
-static epollobj *check_epoll(lua_State *L) {
-  epollobj *e = to_epoll(L);
+static epollobj *select_epoll_check(lua_State *L) {
+  epollobj *e = select_epoll_to(L);
   if (e->io.fd < 0) ms_raise(L, "ValueError", 0, "I/O operation on closed epoll object");
   return e;
 }
 
-static int epoll_new(lua_State *L) {
+static int select_epoll_new(lua_State *L) {
   lua_Integer sizehint = luaL_optinteger(L, 1, -1);
   lua_Integer flags = luaL_optinteger(L, 2, 0);
   /* CPython's "i" converters: C ints, OverflowError beyond */
@@ -578,29 +561,28 @@ static int epoll_new(lua_State *L) {
   return 1;
 }
 
-static int epoll_close(lua_State *L) {
-  epollobj *e = to_epoll(L);
+/* The one closer of close, __close and __gc: wakes a task parked on the
+ * epoll fd and closes it; a no-op (0) the second time. */
+static int select_epoll_release(epollobj *e) {
   int fd = e->io.fd;
-  if (fd >= 0) {
-    ms_io_close(&e->io);
-    if (close(fd) < 0 && errno != EINTR) return ms_raise_errno(L, errno);
-  }
+  if (fd < 0) return 0;
+  ms_io_close(&e->io);
+  return close(fd);
+}
+
+static int select_epoll_close(lua_State *L) {
+  if (select_epoll_release(select_epoll_to(L)) < 0 && errno != EINTR) return ms_raise_errno(L, errno);
   return 0;
 }
 
-static int epoll_gc(lua_State *L) {
-  epollobj *e = to_epoll(L);
-  int fd = e->io.fd;
-  if (fd >= 0) {
-    ms_io_close(&e->io);
-    close(fd);
-  }
+static int select_epoll_gc(lua_State *L) {
+  select_epoll_release(select_epoll_to(L));
   return 0;
 }
 
-static int epoll_ctl_op(lua_State *L, int op) {
-  epollobj *e = check_epoll(L);
-  int fd = check_fd(L, 2, 2, NULL, 0);
+static int select_epoll_ctl_op(lua_State *L, int op) {
+  epollobj *e = select_epoll_check(L);
+  int fd = select_check_fd(L, 2, 2, NULL, 0);
   struct epoll_event ev;
   memset(&ev, 0, sizeof ev);
   if (op != EPOLL_CTL_DEL) {
@@ -615,14 +597,14 @@ static int epoll_ctl_op(lua_State *L, int op) {
   return 0;
 }
 
-static int epoll_register(lua_State *L) { return epoll_ctl_op(L, EPOLL_CTL_ADD); }
-static int epoll_modify(lua_State *L) { return epoll_ctl_op(L, EPOLL_CTL_MOD); }
-static int epoll_unregister(lua_State *L) { return epoll_ctl_op(L, EPOLL_CTL_DEL); }
+static int select_epoll_register(lua_State *L) { return select_epoll_ctl_op(L, EPOLL_CTL_ADD); }
+static int select_epoll_modify(lua_State *L) { return select_epoll_ctl_op(L, EPOLL_CTL_MOD); }
+static int select_epoll_unregister(lua_State *L) { return select_epoll_ctl_op(L, EPOLL_CTL_DEL); }
 
 /* Stack: 1 epoll, 2 deadline or nil, 3 maxevents. */
-static int epoll_k(lua_State *L, int status, lua_KContext ctx) {
+static int select_epoll_k(lua_State *L, int status, lua_KContext ctx) {
   if (status == LUA_YIELD && ms_wake_reason(L) != MS_WAKE_TIMEOUT) ms_check_wake(L);
-  epollobj *e = check_epoll(L);
+  epollobj *e = select_epoll_check(L);
   int maxevents = (int)lua_tointeger(L, 3);
   struct epoll_event *evs = lua_newuserdatauv(L, sizeof *evs * (size_t)maxevents, 0);
   int n;
@@ -632,7 +614,7 @@ static int epoll_k(lua_State *L, int status, lua_KContext ctx) {
   int expired = !lua_isnil(L, 2) && lua_tonumber(L, 2) <= ms_now(L);
   if (n == 0 && !expired && !(status == LUA_YIELD && ms_wake_reason(L) == MS_WAKE_TIMEOUT)) {
     lua_settop(L, 3);
-    return ms_park_io(L, &e->io, UV_READABLE, park_timeout(L, 2, 0), ctx, epoll_k);
+    return ms_park_io(L, &e->io, UV_READABLE, select_park_timeout(L, 2, 0), ctx, select_epoll_k);
   }
   ms_push_list(L, n);
   for (int i = 0; i < n; i++) {
@@ -648,14 +630,11 @@ static int epoll_k(lua_State *L, int status, lua_KContext ctx) {
 
 /* epoll.poll([timeout[, maxevents]]): timeout in seconds, nil or negative
  * for ever; maxevents -1 for FD_SETSIZE-1 as in CPython. */
-static int epoll_poll(lua_State *L) {
-  check_epoll(L);
-  double timeout = -1;
-  if (!lua_isnoneornil(L, 2)) {
-    timeout = check_timeout_arg(L, 2, SELECT_TIMEOUT_MAX);
-  }
+static int select_epoll_poll(lua_State *L) {
+  select_epoll_check(L);
+  double timeout = ms_timeout_opt(L, 2, 1, NULL);
   lua_Integer maxevents = luaL_optinteger(L, 3, -1);
-  if (maxevents == -1) maxevents = 1023;
+  if (maxevents == -1) maxevents = SELECT_EPOLL_MAXEVENTS_DEFAULT;
   if (maxevents <= 0 || maxevents > INT_MAX / (lua_Integer)sizeof(struct epoll_event))
     return luaL_argerror(L, 3, lua_pushfstring(L, "maxevents must be greater than 0, got %I", maxevents));
   lua_settop(L, 1);
@@ -664,17 +643,17 @@ static int epoll_poll(lua_State *L) {
   else
     lua_pushnil(L);
   lua_pushinteger(L, maxevents);
-  return epoll_k(L, LUA_OK, 0);
+  return select_epoll_k(L, LUA_OK, 0);
 }
 
-static int epoll_fileno(lua_State *L) {
-  epollobj *e = check_epoll(L);
+static int select_epoll_fileno(lua_State *L) {
+  epollobj *e = select_epoll_check(L);
   lua_pushinteger(L, e->io.fd);
   return 1;
 }
 
-static int epoll_index(lua_State *L) {
-  epollobj *e = to_epoll(L);
+static int select_epoll_index(lua_State *L) {
+  epollobj *e = select_epoll_to(L);
   const char *k = lua_tostring(L, 2);
   if (k && strcmp(k, "closed") == 0) {
     lua_pushboolean(L, e->io.fd < 0);
@@ -685,8 +664,8 @@ static int epoll_index(lua_State *L) {
   return 1;
 }
 
-static int epoll_tostring(lua_State *L) {
-  epollobj *e = to_epoll(L);
+static int select_epoll_tostring(lua_State *L) {
+  epollobj *e = select_epoll_to(L);
   lua_pushfstring(L, "<select.epoll fd=%d%s>", e->io.fd, e->io.fd < 0 ? " closed" : "");
   return 1;
 }
@@ -710,21 +689,24 @@ static const struct {
 
 int ms_open_select(lua_State *L) {
   static const luaL_Reg funcs[] = {
-      {"select", sel_select}, {"poll", poll_new}, {"epoll", epoll_new}, {NULL, NULL}};
-  static const luaL_Reg poll_methods[] = {{"register", poll_register},
-                                          {"modify", poll_modify},
-                                          {"unregister", poll_unregister},
-                                          {"poll", poll_poll},
+      {"select", select_select}, {"poll", select_poll_new}, {"epoll", select_epoll_new}, {NULL, NULL}};
+  static const luaL_Reg poll_methods[] = {{"register", select_poll_register},
+                                          {"modify", select_poll_modify},
+                                          {"unregister", select_poll_unregister},
+                                          {"poll", select_poll_poll},
                                           {NULL, NULL}};
   static const luaL_Reg epoll_methods[] = {
-      {"register", epoll_register}, {"modify", epoll_modify}, {"unregister", epoll_unregister},
-      {"poll", epoll_poll},         {"close", epoll_close},   {"fileno", epoll_fileno},
+      {"register", select_epoll_register}, {"modify", select_epoll_modify}, {"unregister", select_epoll_unregister},
+      {"poll", select_epoll_poll},         {"close", select_epoll_close},   {"fileno", select_epoll_fileno},
       {NULL, NULL}};
+  static const luaL_Reg waits_meta[] = {
+      {"__gc", select_waits_close}, {"__close", select_waits_close}, {NULL, NULL}};
+  static const luaL_Reg epoll_meta[] = {{"__gc", select_epoll_gc},
+                                        {"__close", select_epoll_close},
+                                        {"__tostring", select_epoll_tostring},
+                                        {NULL, NULL}};
   luaL_newmetatable(L, WAITS_META);
-  lua_pushcfunction(L, waits_close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, waits_close);
-  lua_setfield(L, -2, "__close");
+  luaL_setfuncs(L, waits_meta, 0);
   lua_pop(L, 1);
 
   luaL_newmetatable(L, POLL_META);
@@ -735,15 +717,10 @@ int ms_open_select(lua_State *L) {
   lua_pop(L, 1);
 
   luaL_newmetatable(L, EPOLL_META);
+  luaL_setfuncs(L, epoll_meta, 0);
   luaL_newlib(L, epoll_methods);
-  lua_pushcclosure(L, epoll_index, 1);
+  lua_pushcclosure(L, select_epoll_index, 1);
   lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, epoll_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, epoll_close);
-  lua_setfield(L, -2, "__close");
-  lua_pushcfunction(L, epoll_tostring);
-  lua_setfield(L, -2, "__tostring");
   lua_pushliteral(L, "select.epoll");
   lua_setfield(L, -2, "__name");
   lua_pop(L, 1);

@@ -34,7 +34,8 @@ for f in (lambda: select.select([], [], [], float('inf')), lambda: select.poll()
       t:cancel()
       assert.is_true(ok, "call " .. i .. " did not return")
       assert.is_false(called, "call " .. i .. " was accepted")
-      assert.matches("timeout value is too large", err, 1, true)
+      -- Python's OverflowError text
+      assert.matches("timestamp out of range for platform time_t", err, 1, true)
     end
   end)
 end)
