@@ -22,7 +22,7 @@
 #include <lualib.h>
 
 #include "lineedit.h"
-#include "runtime_int.h"
+#include "scheduler.h"
 
 #define LUA_IGMARK "-"
 #define LUA_INIT_VAR "LUA_INIT"
@@ -68,10 +68,10 @@ static void print_version(void) {
 static int msghandler(lua_State *L) {
   if (luaL_getmetafield(L, 1, "__name") != LUA_TNIL) {
     if (lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "KeyboardInterrupt") == 0)
-      ms_rt(L)->main_interrupted = 1;
+      ms_sched_set_main_interrupted(ms_rt(L));
     lua_pop(L, 1);
   }
-  lua_getfield(L, LUA_REGISTRYINDEX, "moonsock.describe");
+  ms_push_describer(L);
   if (lua_isfunction(L, -1)) {
     lua_pushvalue(L, 1);
     lua_call(L, 1, 1);
@@ -247,7 +247,7 @@ static int runscript(lua_State *L, ms_runtime *rt, char **argv, int script, int 
     ms_sched_run_main(rt);
   else
     ms_sched_run(rt);
-  return rt->main_status == LUA_OK;
+  return ms_sched_main_status(rt) == LUA_OK;
 }
 
 /* ---- the REPL ----
@@ -893,8 +893,8 @@ static int pmain(lua_State *L) {
   }
   luaL_openlibs(L);
   ms_runtime *rt = ms_runtime_open(L, NULL);
-  rt->main_error = print_main_error;
-  ms_sched_install_sigint(rt);
+  ms_sched_on_main_error(rt, print_main_error);
+  ms_sigint_install(rt);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   lua_pushcfunction(L, open_cli);
   lua_setfield(L, -2, "moonsock.cli");
@@ -918,7 +918,7 @@ static int pmain(lua_State *L) {
       if (status == LUA_OK) {
         ms_spawn_main(L, 0);
         ms_sched_run(rt);
-        ok = rt->main_status == LUA_OK;
+        ok = ms_sched_main_status(rt) == LUA_OK;
       } else {
         report(L, status);
         ok = 0;
@@ -955,10 +955,7 @@ int main(int argc, char **argv) {
   int ok = lua_toboolean(L, -1);
   report(L, status);
   int code = (ok && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;
-  lua_getfield(L, LUA_REGISTRYINDEX, "moonsock.runtime");
-  ms_runtime **box = lua_touserdata(L, -1);
-  lua_pop(L, 1);
-  if (box && *box && ((*box)->interrupted || (*box)->main_interrupted)) code = 130;
+  if (ms_sched_interrupted(L)) code = 130;
   fflush(stdout);
   lua_close(L); /* closes every socket still open */
   return code;

@@ -2,8 +2,12 @@
  * moonsock's internal interface, shared by the C files under src/.
  * Not installed: the public embedding header is include/moonsock.h.
  *
- * Layers: io.c (fd readiness over libuv) knows nothing of Lua; task.c is the
- * scheduler and the `task` core; everything else binds a Python module.
+ * Layers, bottom up: io.c (fd readiness over libuv) knows nothing of Lua;
+ * errors.c raises Python's exceptions through lua/moonsock/errors.lua; the
+ * scheduler (scheduler.c, with park.c, work.c, task.c and sigint.c on top;
+ * its verbs for the front door in scheduler.h) runs tasks and parks them;
+ * the modules (socket.c, select.c, resolver.c, posix.c, address.c...) bind
+ * Python's; the front door moonsock.c opens and closes it all in a state.
  */
 #ifndef MS_H
 #define MS_H
@@ -32,17 +36,13 @@ enum ms_wake {
   MS_WAKE_DEADLOCK   /* nothing else can ever wake it */
 };
 
-/* ---- runtime (runtime.c) ---- */
-
-/* The runtime of the state L belongs to (shared by all its threads). */
-ms_runtime *ms_rt(lua_State *L);
-uv_loop_t *ms_loop(lua_State *L);
-/* The fd -> ms_io map of L's runtime. */
-ms_iomap *ms_iomap_of(lua_State *L);
+/* ---- opening (moonsock.c) ---- */
 
 /* Opens every moonsock module into L's package.preload, creating the runtime
  * on first use; with own_loop NULL moonsock makes and owns a loop. */
 ms_runtime *ms_runtime_open(lua_State *L, uv_loop_t *own_loop);
+
+/* ---- errors (errors.c) ---- */
 
 /* Raises an OSError (subclass chosen by errno, as Python does) for err. */
 int ms_raise_errno(lua_State *L, int err);
@@ -52,11 +52,25 @@ int ms_raise_errno(lua_State *L, int err);
 int ms_raise(lua_State *L, const char *cls, int err, const char *msg);
 /* Pushes (does not raise) the same error object as ms_raise. */
 void ms_push_error(lua_State *L, const char *cls, int err, const char *msg);
+/* Loads lua/moonsock/errors.lua and keeps its factory and its describer. */
+void ms_errors_open(lua_State *L);
+/* Pushes the describer of uncaught errors (describe(err) -> Python's text)
+ * and returns its type: nil before ms_errors_open. */
+int ms_push_describer(lua_State *L);
 
-/* ---- tasks and parking (task.c) ---- */
+/* ---- the loop (scheduler.c) ---- */
+
+uv_loop_t *ms_loop(lua_State *L);
+/* The fd -> ms_io map of L's runtime. */
+ms_iomap *ms_iomap_of(lua_State *L);
+
+/* ---- tasks and parking (park.c; ms_task_wake and fork in scheduler.c) ---- */
 
 /* The task now running, or NULL outside any task (a C host calling in). */
 ms_task *ms_current(lua_State *L);
+/* The task ms_park would park: the running one or, outside any task, the
+ * handle that stands for the caller there (what core.current() returns). */
+ms_task *ms_parking_task(lua_State *L);
 
 /*
  * Parks the calling task until ms_task_wake() or until timeout seconds pass
@@ -80,8 +94,8 @@ int ms_check_wake(lua_State *L);
 void ms_task_wake(ms_task *t, int reason);
 
 /*
- * Off-loop work for calls that may block in the C library (name resolution).
- * ms_work_new pushes a holder userdata owning a zeroed block of size bytes and
+ * Off-loop work (work.c) for calls that may block in the C library (name
+ * resolution). ms_work_new pushes a holder userdata owning a zeroed block of size bytes and
  * returns the block: fill in the inputs, then `return ms_work_run(L, idx, ctx,
  * k)`. run(block) executes on libuv's thread pool and must not touch Lua;
  * destroy(block), if not NULL, frees what run produced and is called exactly

@@ -159,18 +159,9 @@ static waits *select_new_waits(lua_State *L, int n) {
 }
 
 /* The task ms_park will park: the running one, or outside any task the
- * stand-in handle that core.current() returns there (a handle is its
- * ms_task). Without it nothing but the timeout could end such a wait. */
-static ms_task *waiting_task(lua_State *L) {
-  ms_task *t = ms_current(L);
-  if (t) return t;
-  luaL_requiref(L, "moonsock.core.task", ms_open_task, 0);
-  lua_getfield(L, -1, "current");
-  lua_call(L, 0, 1);
-  t = luaL_testudata(L, -1, TASK_META);
-  lua_pop(L, 2);
-  return t;
-}
+ * stand-in that core.current() returns there. Without it nothing but the
+ * timeout could end such a wait. */
+static ms_task *waiting_task(lua_State *L) { return ms_parking_task(L); }
 
 /*
  * Attaches a waiter to each pollfd whose skip flag is 0. An fd libuv cannot

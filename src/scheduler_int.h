@@ -1,17 +1,26 @@
 /*
- * The runtime and task structures, shared by runtime.c and task.c only: the
- * other C files reach them through the functions in ms.h.
+ * The scheduler's private header: the runtime and task structures, shared by
+ * the scheduler's own files only (scheduler.c, park.c, work.c, task.c,
+ * sigint.c). Everything else, the front door (moonsock.c) and the command
+ * included, reaches the scheduler through the verbs of ms.h and scheduler.h.
  */
-#ifndef MS_RUNTIME_INT_H
-#define MS_RUNTIME_INT_H
+#ifndef MS_SCHEDULER_INT_H
+#define MS_SCHEDULER_INT_H
 
 #include <signal.h>
 
-#include "ms.h"
+#include "scheduler.h"
 
 enum ms_task_state { MS_T_READY = 1, MS_T_RUNNING, MS_T_PARKED, MS_T_DONE };
 
-typedef struct ms_workreq ms_workreq;
+/* The metatable of task handles (task.c's type; scheduler.c's stand-in is
+ * one too). */
+#define MS_TASK_META "moonsock.task"
+
+/* The value a parking task yields: a plain coroutine.yield() yields anything
+ * else, and the scheduler then only requeues the task. */
+extern const char ms_sched_park_marker;
+#define MS_PARK ((void *)&ms_sched_park_marker)
 
 struct ms_task {
   lua_State *co;      /* the coroutine; NULL for a wait outside any task */
@@ -27,7 +36,10 @@ struct ms_task {
   uv_timer_t *timer;  /* allocated on first timed wait */
   ms_io *io;          /* the io waited on, if any */
   ms_waiter waiter;
-  ms_workreq *work;   /* the off-loop work waited on, if any */
+  /* The off-loop work request's link back to this task while it waits for
+   * it (work.c): a wake clears both, so that work finishing later does not
+   * wake the task out of whatever it waits for by then. */
+  ms_task **work_link;
   ms_task *next_ready;
   /* core.join: the tasks parked until this one ends, linked through their
    * join_next; join_pprev is set while the task is in such a list. */
@@ -72,22 +84,43 @@ struct ms_runtime {
   int main_only;      /* ms_sched_run_main: stop once the main task has ended */
 };
 
-/* task.c */
-void ms_sched_init(ms_runtime *rt);
-void ms_sched_close(ms_runtime *rt);
-/* Makes fn (at the top of L's stack, with nargs arguments below... above it)
- * the main task. */
-ms_task *ms_spawn_main(lua_State *L, int nargs);
-/* Makes the function at the top of L's stack, with nargs arguments above
- * it, a task of the embedding host's: its uncaught error is kept in
- * last_error_ref instead of being printed. Pops them. */
-void ms_spawn_host(lua_State *L, int nargs);
-/* Runs the loop until the main task and every non-daemon task have ended
- * (or moonsock_stop). */
-void ms_sched_run(ms_runtime *rt);
-/* Runs the loop until the main task has ended, leaving the other tasks to
- * run later (the REPL after `moonsock -i script`). */
-void ms_sched_run_main(ms_runtime *rt);
-void ms_sched_install_sigint(ms_runtime *rt);
+/* SIGINT goes to the main task while it lives, else to code running outside
+ * any task (-e, the REPL, a C host); with neither, the process ends. */
+static inline int ms_sched_main_alive(ms_runtime *rt) {
+  return rt->main && rt->main->state != MS_T_DONE;
+}
+
+/* ---- scheduler.c, for the scheduler's other files ---- */
+
+/* Queues t to run on the next round of the loop. */
+void ms_sched_enqueue(ms_runtime *rt, ms_task *t);
+/* Stops the loop once everything the run waits for has ended. */
+void ms_sched_check_exit(ms_runtime *rt);
+/* The handle that stands for a caller outside any task (a C host, -e code):
+ * made once, so core.current() and core.wake() work there too. */
+ms_task *ms_sched_outside(lua_State *L, ms_runtime *rt);
+/* An io waiter's callback (ms_task.waiter.ready): wakes its task. */
+void ms_sched_io_ready(ms_waiter *w, int status);
+/* Closes and frees t's timer, if it has one. */
+void ms_sched_drop_timer(ms_task *t);
+/* Takes t out of the join list it waits in, if any. */
+void ms_sched_unlink_joiner(ms_task *t);
+/* Makes the function at the top of L's stack the hook that hears of every
+ * spawned task's uncaught error (core.on_failed); nil removes it. Pops it. */
+void ms_sched_set_failed_hook(lua_State *L);
+
+/* ---- park.c, for the scheduler's other files ---- */
+
+/* Raises what is pending for t before it may park: a cancel, a SIGINT for
+ * the main task, or a context that cannot yield. t is NULL outside any task. */
+void ms_park_check(lua_State *L, ms_runtime *rt, ms_task *t);
+/* Readies t for a new wait, with a timer when timeout >= 0. */
+int ms_park_arm(lua_State *L, ms_task *t, double timeout);
+/* Parks t (already registered with its wait sources) or, outside any task,
+ * runs the loop until the wait ends and then calls k itself. */
+int ms_park_task(lua_State *L, ms_runtime *rt, ms_task *t, lua_KContext ctx, lua_KFunction k);
+/* ms_park, with in_park marking a wait that core.wake may end (core.park's,
+ * not sleep's). */
+int ms_park_timed(lua_State *L, double timeout, lua_KContext ctx, lua_KFunction k, int in_park);
 
 #endif
