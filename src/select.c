@@ -22,7 +22,6 @@
 #define POLL_META "moonsock.select.poll"
 #define EPOLL_META "moonsock.select.epoll"
 #define WAITS_META "moonsock.select.waits"
-#define TASK_META "moonsock.task" /* task.c's handles */
 
 /* How often a wait re-asks poll(2) when some fd could not be watched for a
  * reason poll(2) does not explain (libuv already watching it elsewhere). */

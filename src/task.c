@@ -112,11 +112,7 @@ static int task_sleep_k(lua_State *L, int status, lua_KContext ctx) {
 }
 
 static int task_sleep(lua_State *L) {
-  double s = luaL_checknumber(L, 1);
-  luaL_argcheck(L, s == s, 1, "must be a number, not NaN");
-  luaL_argcheck(L, s >= 0, 1, "sleep length must be non-negative");
-  /* CPython's OverflowError: math.huge would sleep for ever here */
-  luaL_argcheck(L, s <= 9223372036.0, 1, "sleep length is too large");
+  double s = ms_timeout_check(L, 1, 1, "sleep length must be non-negative");
   lua_settop(L, 0);
   return ms_park(L, s, 0, task_sleep_k);
 }
