@@ -31,15 +31,15 @@ external_dependencies = {
 }
 build = {
   type = "command",
-  -- The same sources as premake5.lua's moonsock-lua project: every src/*.c
-  -- but the command's own (main.c, lineedit.c), and lua/ compiled in.
+  -- The same sources as premake5.lua's moonsock-lua project: src/*.c (the
+  -- command's own are under src/cli/), and lua/ compiled in.
   build_command = [[
 sh scripts/embed-lua build/gen/luamodules.c lua &&
 mkdir -p build/rock &&
 $(CC) $(CFLAGS) -std=c11 -D_GNU_SOURCE -DNDEBUG -fvisibility=hidden \
   -Iinclude -Isrc -Ibuild/gen -I$(LUA_INCDIR) -I$(LIBUV_INCDIR) $(LIBFLAG) \
   -o build/rock/moonsock.so \
-  `ls src/*.c | grep -v -e '^src/main\.c$' -e '^src/lineedit\.c$'` build/gen/luamodules.c \
+  src/*.c build/gen/luamodules.c \
   -L$(LIBUV_LIBDIR) -luv -lm -lpthread
 ]],
   install = {

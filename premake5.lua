@@ -54,7 +54,6 @@ project "libmoonsock"
   objdir(obj .. "lib")
   common()
   files { "src/*.c", "build/gen/luamodules.c" }
-  excludes { "src/main.c", "src/lineedit.c" }
   prebuildcommands { "cd .. && sh scripts/embed-lua build/gen/luamodules.c lua" }
 
 -- The embedding library, with a versioned soname; it links Lua, as a host does.
@@ -66,7 +65,6 @@ project "libmoonsock-shared"
   objdir(obj .. "shared")
   common()
   files { "src/*.c", "build/gen/luamodules.c" }
-  excludes { "src/main.c", "src/lineedit.c" }
   links { lua_lib, "uv", "m", "dl", "pthread" }
   linkoptions { "-Wl,-soname,libmoonsock.so.0", "-Wl,--no-undefined" }
   postbuildcommands { "cd ../" .. out "lib" .. " && ln -sf libmoonsock.so.0.1.0 libmoonsock.so.0 && ln -sf libmoonsock.so.0 libmoonsock.so" }
@@ -81,27 +79,34 @@ project "moonsock-lua"
   objdir(obj .. "luamod")
   common()
   files { "src/*.c", "build/gen/luamodules.c" }
-  excludes { "src/main.c", "src/lineedit.c" }
   links { "uv", "m", "pthread" }
 
+-- premake4 turns a sibling link into -lmoonsock, which lib/libmoonsock.so
+-- would satisfy: the archive is named first, and --as-needed drops the
+-- unused shared one. The static library's hidden symbols stay reachable.
+local function static_host()
+  links { "libmoonsock", lua_lib, "uv", "m", "dl", "pthread" }
+  linkoptions { "-Wl,--as-needed", "../" .. out "lib" .. "/libmoonsock.a" }
+end
+
+-- The command (src/cli/: lua.c's command line, the REPL, the attach
+-- client, line editing), linked with the static library like any host; it
+-- also calls the runtime's internal functions, which the archive keeps.
+-- -Wl,-E: C modules that scripts require find Lua's and moonsock's API in it.
 project "moonsock"
   kind "ConsoleApp"
   targetname "moonsock"
   targetdir(out "bin")
   objdir(obj .. "bin")
   common()
-  -- The command uses moonsock's internals, which the libraries hide: it
-  -- compiles the sources itself rather than linking either library (with
-  -- lib/libmoonsock.so present, -lmoonsock would pick the shared one).
-  files { "src/*.c", "build/gen/luamodules.c" }
-  links { lua_lib, "uv", "m", "dl", "pthread", "edit" }
+  files { "src/cli/*.c", "src/cli/*.h" }
+  static_host()
+  links { "edit" }
   linkoptions { "-Wl,-E" }
 
 -- Programs that embed moonsock through include/moonsock.h, linked with the
 -- static library as a host would: examples/embed/ -> bin/examples/, the C
--- tests spec/c/ -> bin/tests/ (run by spec/c/run). premake4 turns the
--- sibling link into -lmoonsock, which lib/libmoonsock.so would satisfy: the
--- archive is named first, and --as-needed drops the unused shared one.
+-- tests spec/c/ -> bin/tests/ (run by spec/c/run).
 local function embedding_host(name, dir, sources)
   project(name)
     kind "ConsoleApp"
@@ -110,8 +115,7 @@ local function embedding_host(name, dir, sources)
     objdir(obj .. name)
     common()
     files(sources)
-    links { "libmoonsock", lua_lib, "uv", "m", "dl", "pthread" }
-    linkoptions { "-Wl,--as-needed", "../" .. out "lib" .. "/libmoonsock.a" }
+    static_host()
     -- Symbols (not stripped), for valgrind's reports.
     if premake4 then flags { "Symbols" } else symbols "On" end
 end

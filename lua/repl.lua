@@ -1,9 +1,9 @@
 -- The REPL's Lua half, shared by the moonsock command's prompt and by
 -- repl.serve(path), which offers the same REPL inside a running program to
 -- `moonsock --attach path`. The reading (line editing, the loop) is C's, in
--- src/main.c and src/lineedit.c; here are the rules for what was typed
--- (lua.c's), the pretty printer, help() and dir(), completion candidates,
--- and the attach server.
+-- src/cli/ (repl.c, attach.c, lineedit.c); here are the rules for what was
+-- typed (lua.c's), the pretty printer, help() and dir(), completion
+-- candidates, and the attach server.
 --
 -- From scripts: local repl = require "repl"; repl.pprint(v); repl.repr(v).
 local core = require "moonsock.core.task"
@@ -758,8 +758,6 @@ end
 local function umask_fn()
   local ok, posix = pcall(require, "moonsock.posix")
   if ok and type(posix) == "table" and posix.umask then return posix.umask end
-  local okc, cli = pcall(require, "moonsock.cli")
-  if okc and type(cli) == "table" and cli.umask then return cli.umask end
   return nil
 end
 

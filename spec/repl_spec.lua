@@ -1,7 +1,8 @@
--- The REPL (src/main.c, src/lineedit.c, lua/repl.lua), used as a person
--- would: on a pseudo-terminal whose screen is read back (spec/support/
--- pty_driver.py), with piped stdin, and attached to a running program over
--- a UNIX socket. Values shown are checked against Python 3 or the kernel.
+-- The REPL (src/cli/repl.c, src/cli/attach.c, src/cli/lineedit.c,
+-- lua/repl.lua), used as a person would: on a pseudo-terminal whose screen
+-- is read back (spec/support/pty_driver.py), with piped stdin, and attached
+-- to a running program over a UNIX socket. Values shown are checked against
+-- Python 3 or the kernel.
 local h = require "spec.support.helpers"
 local pty = require "spec.support.pty"
 local errors = require "moonsock.errors"

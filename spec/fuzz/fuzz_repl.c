@@ -1,7 +1,7 @@
 /*
  * The REPL's reading of what was typed (lua/repl.lua): compile(code), which
  * says whether a statement is complete, and complete(text), the tab
- * completer. src/main.c has no logic of its own here: its loadline calls
+ * completer. src/cli/repl.c has no logic of its own here: its loadline calls
  * repl.compile and joins continuation lines with "\n", as a repl.serve
  * session does (Session:line); both are what the line mode below replays.
  *
@@ -60,7 +60,7 @@ static const char checker[] =
   "  return incomplete and 'more' or 'error'\n"
   "end\n"
   "\n"
-  // Lines as Session:line and main.c's loadline take them.
+  // Lines as Session:line and src/cli/repl.c's loadline take them.
   "local function lines(text)\n"
   "  local pending\n"
   "  for line in (text .. '\\n'):gmatch('([^\\n]*)\\n') do\n"

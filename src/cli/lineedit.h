@@ -12,9 +12,10 @@
  * malloc'd strings (or NULL for none); lineedit frees them. */
 typedef char **(*le_completer)(const char *text, void *ud);
 
-/* Sets the terminal up for editing; history comes from and goes to
- * histfile (NULL: no history), at most histmax entries. */
-void le_open(const char *histfile, int histmax, le_completer complete, void *ud);
+/* Sets the terminal up for editing, with the user's locale (UTF-8 for
+ * plain C) for decoding keys; history comes from and goes to
+ * $MOONSOCK_HISTORY (set and empty: none) or ~/.moonsock_history. */
+void le_open(le_completer complete, void *ud);
 /* Restores the terminal. */
 void le_close(void);
 
