@@ -2,6 +2,11 @@
 --
 -- Same names, same meanings, same error classes and messages as CPython's
 -- Lib/ipaddress.py; what Lua cannot spell the same way is listed here.
+-- One coherent module as Python's own (2,300 lines): the text forms, the
+-- six classes and the module functions share one set of private helpers.
+-- The shared ideas live elsewhere: integers in moonsock.bigint, tuples,
+-- lists and Python's repr in moonsock.repr, the error classes in
+-- moonsock.errors.
 --
 -- Integers. Lua integers are 64-bit, IPv6 needs 128 bits (and num_addresses
 -- of ::/0 needs 129), so there is ONE rule:

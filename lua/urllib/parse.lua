@@ -1,5 +1,9 @@
 -- urllib.parse: Python 3.11's urllib.parse in pure Lua (CPython's
 -- Lib/urllib/parse.py, same names, same results, same error messages).
+-- One coherent module as Python's own (1,200 lines); besides URL parsing
+-- and quoting it holds only what those need of Python's str and nothing
+-- else uses: repr() and lower() of text (Unicode tables included). The
+-- text codecs are moonsock.codec's.
 --
 -- Text. A Lua string stands for the Python str that Python gets by decoding
 -- its bytes as UTF-8 with errors='surrogateescape': valid UTF-8 is that text,
