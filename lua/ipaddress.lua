@@ -2,6 +2,11 @@
 --
 -- Same names, same meanings, same error classes and messages as CPython's
 -- Lib/ipaddress.py; what Lua cannot spell the same way is listed here.
+-- One coherent module as Python's own (2,300 lines): the text forms, the
+-- six classes and the module functions share one set of private helpers.
+-- The shared ideas live elsewhere: integers in moonsock.bigint, tuples,
+-- lists and Python's repr in moonsock.repr, the error classes in
+-- moonsock.errors.
 --
 -- Integers. Lua integers are 64-bit, IPv6 needs 128 bits (and num_addresses
 -- of ::/0 needs 129), so there is ONE rule:
@@ -77,282 +82,34 @@ end
 
 local argerror = errors.argerror
 
--- ---------------------------------------------------------------------------
--- Integers of any size. Values below 2^62 in magnitude are plain Lua
--- integers (every IPv4 value is one); larger ones are tables of 32-bit limbs,
--- least significant first, with a field neg. Every result is normalised, so
--- two equal values always have the same form.
--- ---------------------------------------------------------------------------
-local BIG = {__name = "int"}
-local SMALL = 1 << 62
-local LIMB = 0xffffffff
+-- Integers: moonsock.bigint (plain Lua integers below 2^62, every IPv4
+-- value among them; normalised big values above).
+local N = require "moonsock.bigint"
+local isbig = N.isbig
 
 local function isint(x) return math.type(x) == "integer" end
 
-local function norm(neg, limbs)
-  local n = #limbs
-  while n > 0 and limbs[n] == 0 do limbs[n] = nil; n = n - 1 end
-  if n == 0 then return 0 end
-  if n == 1 or (n == 2 and limbs[2] < (1 << 30)) then
-    local v = limbs[1] | ((limbs[2] or 0) << 32)
-    return neg and -v or v
-  end
-  limbs.neg = neg
-  return setmetatable(limbs, BIG)
-end
-
--- mag(x) -> neg, limbs (read only).
-local function mag(x)
-  if isint(x) then
-    local neg = x < 0
-    local m = neg and -x or x -- math.mininteger stays 2^63 read as unsigned
-    return neg, {m & LIMB, (m >> 32) & LIMB}
-  end
-  return x.neg, x
-end
-
-local function from_lua(i)
-  if i > -SMALL and i < SMALL then return i end
-  return norm(mag(i))
-end
-
-local function mlen(a)
-  local n = #a
-  while n > 0 and a[n] == 0 do n = n - 1 end
-  return n
-end
-
-local function mcmp(a, b)
-  local na, nb = mlen(a), mlen(b)
-  if na ~= nb then return na < nb and -1 or 1 end
-  for i = na, 1, -1 do
-    if a[i] ~= b[i] then return a[i] < b[i] and -1 or 1 end
-  end
-  return 0
-end
-
-local function madd(a, b)
-  local r, carry = {}, 0
-  for i = 1, math.max(#a, #b) do
-    local s = (a[i] or 0) + (b[i] or 0) + carry
-    r[i] = s & LIMB
-    carry = s >> 32
-  end
-  if carry > 0 then r[#r + 1] = carry end
-  return r
-end
-
-local function msub(a, b) -- a >= b
-  local r, borrow = {}, 0
-  for i = 1, #a do
-    local s = a[i] - (b[i] or 0) - borrow
-    if s < 0 then s = s + (1 << 32); borrow = 1 else borrow = 0 end
-    r[i] = s
-  end
-  return r
-end
-
-local N = {}
-
-function N.add(a, b)
-  if isint(a) and isint(b) and a > -SMALL and a < SMALL and b > -SMALL and b < SMALL then
-    local s = a + b
-    if s > -SMALL and s < SMALL then return s end
-  end
-  local an, am = mag(a)
-  local bn, bm = mag(b)
-  if an == bn then return norm(an, madd(am, bm)) end
-  local c = mcmp(am, bm)
-  if c == 0 then return 0 end
-  if c > 0 then return norm(an, msub(am, bm)) end
-  return norm(bn, msub(bm, am))
-end
-
-function N.neg(a)
-  if isint(a) then return -a end -- normalised integers are above -2^62
-  local _, am = mag(a)
-  local r = {}
-  for i = 1, #am do r[i] = am[i] end
-  return norm(not a.neg, r)
-end
-
-function N.sub(a, b) return N.add(a, N.neg(b)) end
-
-function N.cmp(a, b)
-  if isint(a) and isint(b) then return a < b and -1 or (a > b and 1 or 0) end
-  local an, am = mag(a)
-  local bn, bm = mag(b)
-  if an ~= bn then return an and -1 or 1 end
-  local c = mcmp(am, bm)
-  return an and -c or c
-end
-
-function N.eq(a, b)
-  if isint(a) or isint(b) then return a == b end
-  return N.cmp(a, b) == 0
-end
-
-function N.lt(a, b) return N.cmp(a, b) < 0 end
-
--- Bitwise operations are only used on non-negative values.
-local function bitop(a, b, f)
-  if isint(a) and isint(b) then return f(a, b) end
-  local _, am = mag(a)
-  local _, bm = mag(b)
-  local r = {}
-  for i = 1, math.max(#am, #bm) do r[i] = f(am[i] or 0, bm[i] or 0) end
-  return norm(false, r)
-end
-local function f_and(x, y) return x & y end
-local function f_or(x, y) return x | y end
-local function f_xor(x, y) return x ~ y end
-function N.band(a, b) return bitop(a, b, f_and) end
-function N.bor(a, b) return bitop(a, b, f_or) end
-function N.bxor(a, b) return bitop(a, b, f_xor) end
-
-function N.shl(a, k)
-  if a == 0 then return 0 end
-  if isint(a) and k < 62 and a < (1 << (62 - k)) then return a << k end
-  local _, am = mag(a)
-  local q, r = k // 32, k % 32
-  local out = {}
-  for i = 1, q do out[i] = 0 end
-  local carry = 0
-  for i = 1, #am do
-    local v = (am[i] << r) | carry
-    out[q + i] = v & LIMB
-    carry = v >> 32
-  end
-  out[q + #am + 1] = carry
-  return norm(false, out)
-end
-
-function N.shr(a, k)
-  if isint(a) then return k >= 63 and 0 or a >> k end
-  local q, r = k // 32, k % 32
-  local out = {}
-  for i = q + 1, #a do
-    local v = a[i] >> r
-    if r > 0 then v = v | (((a[i + 1] or 0) << (32 - r)) & LIMB) end
-    out[i - q] = v
-  end
-  return norm(false, out)
-end
-
-function N.bit_length(a)
-  local _, am = mag(a)
-  local n = mlen(am)
-  if n == 0 then return 0 end
-  local top, bits = am[n], 0
-  while top > 0 do bits = bits + 1; top = top >> 1 end
-  return (n - 1) * 32 + bits
-end
-
--- Python's _count_righthand_zero_bits(number, bits).
-function N.ctz(a, bits)
-  if N.eq(a, 0) then return bits end
-  local _, am = mag(a)
-  local z = 0
-  for i = 1, #am do
-    local w = am[i]
-    if w ~= 0 then
-      while w & 1 == 0 do z = z + 1; w = w >> 1 end
-      break
-    end
-    z = z + 32
-  end
-  return math.min(bits, z)
-end
-
-function N.tostr(a)
-  if isint(a) then return string.format("%d", a) end
-  local limbs = {}
-  for i = 1, #a do limbs[i] = a[i] end
-  local n, chunks = mlen(limbs), {}
-  while n > 0 do
-    local rem = 0
-    for i = n, 1, -1 do
-      local cur = (rem << 32) | limbs[i]
-      limbs[i] = cur // 1000000000
-      rem = cur % 1000000000
-    end
-    chunks[#chunks + 1] = rem
-    while n > 0 and limbs[n] == 0 do n = n - 1 end
-  end
-  local parts = {a.neg and "-" or "", string.format("%d", chunks[#chunks])}
-  for i = #chunks - 1, 1, -1 do parts[#parts + 1] = string.format("%09d", chunks[i]) end
-  return table.concat(parts)
-end
-
-function N.from_dec(s)
-  local sign, digits = s:match("^(%-?)(%d+)$")
-  local limbs = {0}
-  for i = 1, #digits, 9 do
-    local chunk = digits:sub(i, i + 8)
-    local mul, carry = math.tointeger(10 ^ #chunk), math.tointeger(tonumber(chunk))
-    for j = 1, #limbs do
-      local v = limbs[j] * mul + carry
-      limbs[j] = v & LIMB
-      carry = v >> 32
-    end
-    while carry > 0 do limbs[#limbs + 1] = carry & LIMB; carry = carry >> 32 end
-  end
-  return norm(sign == "-", limbs)
-end
-
-function N.from_bytes(s)
-  local limbs, i = {}, #s
-  while i >= 1 do
-    local j, w = math.max(1, i - 3), 0
-    for k = j, i do w = (w << 8) | s:byte(k) end
-    limbs[#limbs + 1] = w
-    i = j - 1
-  end
-  return norm(false, limbs)
-end
-
-function N.to_bytes(a, len)
-  local _, l = mag(a)
-  local out = {}
-  for k = 0, len - 1 do
-    local limb = l[k // 4 + 1] or 0
-    out[len - k] = string.char((limb >> (8 * (k % 4))) & 0xff)
-  end
-  return table.concat(out)
-end
-
 -- A Lua value Python would see as an int, or nil.
 local function as_int(x)
-  if isint(x) then return from_lua(x) end
-  if type(x) == "string" and x:find("^%-?%d+$") then return N.from_dec(x) end
-  if getmetatable(x) == BIG then return x end
+  if isint(x) then return N.from_int(x) end
+  if type(x) == "string" and x:find("^%-?%d+$") then return N.from_decimal(x) end
+  if isbig(x) then return x end
   return nil
 end
 
 local ALL4 = 0xffffffff
-local ALL6 = norm(false, {LIMB, LIMB, LIMB, LIMB})
+local ALL6 = N.from_words({ALL4, ALL4, ALL4, ALL4})
 
 -- ---------------------------------------------------------------------------
--- Python-looking values: bytes, tuples, lists, iterators.
+-- Python-looking values: tuples and lists are moonsock.repr's; bytes and
+-- generators are ipaddress's own (no other module needs them: bytes exist
+-- only to tell packed addresses from text, module header).
 -- ---------------------------------------------------------------------------
 local BYTES = {__name = "bytes"}
-local TUPLE = {__name = "tuple"}
-local LIST = {__name = "list"}
 local ITER = {__name = "generator"}
 local CLASSES = {} -- the six concrete classes
-
-local function bytes_repr(s)
-  local q = "'"
-  if s:find("'", 1, true) and not s:find('"', 1, true) then q = '"' end
-  local esc = {["\\"] = "\\\\", ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t", [q] = "\\" .. q}
-  local out = {}
-  for i = 1, #s do
-    local c = s:sub(i, i)
-    local b = c:byte()
-    out[i] = esc[c] or ((b < 32 or b > 126) and string.format("\\x%02x", b)) or c
-  end
-  return "b" .. q .. table.concat(out) .. q
-end
+local tuple, new_list = reprmod.tuple, reprmod.list
+local tuple_mt = reprmod.tuple_mt
 
 local function class_of(x)
   if type(x) ~= "table" then return nil end
@@ -361,34 +118,23 @@ local function class_of(x)
   return nil
 end
 
-local pyrepr
-
-local function seq_repr(t, open, close)
-  local parts = {}
-  local n = t.n or #t
-  for i = 1, n do parts[i] = pyrepr(t[i]) end
-  local body = table.concat(parts, ", ")
-  if open == "(" and n == 1 then body = body .. "," end
-  return open .. body .. close
+-- A plain table stands for a tuple (module header): repr.lua's tuple of the
+-- same items, nested plain tables included.
+local function as_tuple(v, seen)
+  local mt = getmetatable(v)
+  if type(v) ~= "table" or (mt ~= nil and mt ~= tuple_mt) then return v end
+  seen = seen or {}
+  if seen[v] then return seen[v] end
+  local n = v.n
+  if math.type(n) ~= "integer" then n = #v end
+  local t = setmetatable({n = n}, tuple_mt)
+  seen[v] = t
+  for i = 1, n do t[i] = as_tuple(v[i], seen) end
+  return t
 end
 
 -- Python's repr of what a Lua value stands for.
-function pyrepr(v)
-  if v == nil then return "None" end
-  if v == true then return "True" end
-  if v == false then return "False" end
-  if type(v) == "string" then return quote(v) end
-  if isint(v) or getmetatable(v) == BIG then return N.tostr(v) end
-  if type(v) == "number" then return reprmod.repr(v) end
-  local mt = getmetatable(v)
-  if mt == BYTES then return bytes_repr(v.s) end
-  if CLASSES[mt] then return v:repr() end
-  if mt == LIST then return seq_repr(v, "[", "]") end
-  if type(v) == "table" and (mt == nil or mt == TUPLE or mt == reprmod.tuple_mt) then
-    return seq_repr(v, "(", ")")
-  end
-  return tostring(v)
-end
+local function pyrepr(v) return reprmod.repr(as_tuple(v)) end
 
 -- Python's str: the same as repr except for strings and our objects.
 local function pystr(v)
@@ -399,7 +145,7 @@ end
 
 local function pytype(v)
   local mt = getmetatable(v)
-  if isint(v) or mt == BIG then return "int" end
+  if isint(v) or isbig(v) then return "int" end
   if type(v) == "number" then return "float" end
   if type(v) == "string" then return "str" end
   if type(v) == "boolean" then return "bool" end
@@ -413,37 +159,10 @@ function M.bytes(s)
   if type(s) ~= "string" then argerror(1, "bytes", "string expected, got " .. type(s)) end
   return setmetatable({s = s}, BYTES)
 end
-BYTES.__tostring = function(b) return bytes_repr(b.s) end
+BYTES.__repr = function(b) return reprmod.bytes_literal(b.s) end
+BYTES.__tostring = BYTES.__repr
 BYTES.__eq = function(a, b) return getmetatable(b) == BYTES and a.s == b.s end
 BYTES.__len = function(b) return #b.s end
-
-TUPLE.__tostring = function(t) return seq_repr(t, "(", ")") end
-TUPLE.__eq = function(a, b)
-  if getmetatable(b) ~= TUPLE or #a ~= #b then return false end
-  for i = 1, #a do if a[i] ~= b[i] then return false end end
-  return true
-end
--- Python's tuple ordering: the first unequal items decide, else the length.
-local function tuple_cmp(a, b, orequal)
-  for i = 1, math.min(#a, #b) do
-    if a[i] ~= b[i] then
-      if orequal then return a[i] <= b[i] end
-      return a[i] < b[i]
-    end
-  end
-  if orequal then return #a <= #b end
-  return #a < #b
-end
-TUPLE.__lt = function(a, b) return tuple_cmp(a, b, false) end
-TUPLE.__le = function(a, b) return tuple_cmp(a, b, true) end
-local function tuple(...) return setmetatable({...}, TUPLE) end
-
-LIST.__tostring = function(t) return seq_repr(t, "[", "]") end
-LIST.__eq = function(a, b)
-  if getmetatable(b) ~= LIST or #a ~= #b then return false end
-  for i = 1, #a do if a[i] ~= b[i] then return false end end
-  return true
-end
 
 ITER.__index = {
   -- The remaining items as a list.
@@ -451,7 +170,7 @@ ITER.__index = {
     if getmetatable(self) ~= ITER then
       error("calling 'list' on bad self (generator expected, got " .. type(self) .. ")", 2)
     end
-    local out = setmetatable({}, LIST)
+    local out = new_list()
     for v in self do out[#out + 1] = v end
     return out
   end,
@@ -623,14 +342,13 @@ local function parse_hextet(s)
 end
 
 local function from_hextets(h)
-  return norm(false, {(h[7] << 16) | h[8], (h[5] << 16) | h[6], (h[3] << 16) | h[4], (h[1] << 16) | h[2]})
+  return N.from_words({(h[7] << 16) | h[8], (h[5] << 16) | h[6], (h[3] << 16) | h[4], (h[1] << 16) | h[2]})
 end
 
 local function hextets(ip)
-  local _, l = mag(ip)
   local h = {}
   for i = 1, 4 do
-    local w = l[5 - i] or 0
+    local w = N.word(ip, 5 - i)
     h[2 * i - 1], h[2 * i] = w >> 16, w & 0xffff
   end
   return h
@@ -773,32 +491,32 @@ end
 -- "tuple"), the value to parse, and the value for repr() in messages.
 local function classify(x, fname)
   if isint(x) then
-    local v = from_lua(x)
+    local v = N.from_int(x)
     return "int", v, v
   end
   if type(x) == "string" then
     if x:find("^%-?%d+$") then
-      local v = N.from_dec(x)
+      local v = N.from_decimal(x)
       return "int", v, v
     end
     return "str", x, x
   end
   if type(x) == "table" then
     local mt = getmetatable(x)
-    if mt == BIG then return "int", x, x end
+    if isbig(x) then return "int", x, x end
     if mt == BYTES then return "bytes", x.s, x end
     if CLASSES[mt] then return "str", str(x), x end
-    if mt == nil or mt == TUPLE or mt == reprmod.tuple_mt then return "tuple", x, x end
+    if mt == nil or mt == tuple_mt then return "tuple", x, x end
   end
   argerror(1, fname, "string, integer, ipaddress.bytes, table or ipaddress object expected, got " .. pytype(x))
 end
 
 local function check_int(v, version, max)
   if N.cmp(v, 0) < 0 then
-    raise(AddressValueError, "%s (< 0) is not permitted as an IPv%d address", N.tostr(v), version)
+    raise(AddressValueError, "%s (< 0) is not permitted as an IPv%d address", N.tostring(v), version)
   end
   if N.cmp(v, version == 4 and ALL4 or ALL6) > 0 then
-    raise(AddressValueError, "%s (>= 2**%d) is not permitted as an IPv%d address", N.tostr(v), max, version)
+    raise(AddressValueError, "%s (>= 2**%d) is not permitted as an IPv%d address", N.tostring(v), max, version)
   end
 end
 
@@ -813,7 +531,7 @@ local function parse_address(cls, kind, val, py)
     local want = max // 8
     if #val ~= want then
       raise(AddressValueError, "%s (len %d != %d) is not permitted as an IPv%d address",
-        bytes_repr(val), #val, want, version)
+        reprmod.bytes_literal(val), #val, want, version)
     end
     return N.from_bytes(val)
   end
@@ -927,7 +645,7 @@ end
 -- ---------------------------------------------------------------------------
 function L_addr.m:int()
   if self._version == 4 then return self._ip end
-  return N.tostr(self._ip)
+  return N.tostring(self._ip)
 end
 
 function L_addr.m:_str() return self._string_from_ip_int(self._ip) end
@@ -1123,7 +841,7 @@ L_net.p.prefixlen = function(self) return self._prefixlen end
 L_net.p.num_addresses = function(self)
   local n = N.add(N.sub(bcast(self), self.network_address._ip), 1)
   if self._version == 4 then return n end
-  return N.tostr(n)
+  return N.tostring(n)
 end
 
 function L_net.m:iter()
@@ -1251,7 +969,7 @@ local function diff_args(fname, a, b)
   if a == nil then a = 1 end
   if not isint(a) then argerror(1, fname, "prefixlen_diff must be an integer, got " .. pytype(a)) end
   if b ~= nil and not isint(b) then argerror(2, fname, "new_prefix must be an integer, got " .. pytype(b)) end
-  return from_lua(a), b and from_lua(b)
+  return N.from_int(a), b and N.from_int(b)
 end
 
 function L_net.m:subnets(prefixlen_diff, new_prefix)
@@ -1266,7 +984,7 @@ function L_net.m:subnets(prefixlen_diff, new_prefix)
   if N.cmp(diff, 0) < 0 then raise(ValueError, "prefix length diff must be > 0") end
   local new_prefixlen = N.add(prefixlen, diff)
   if N.cmp(new_prefixlen, max) > 0 then
-    raise(ValueError, "prefix length diff %s is invalid for netblock %s", N.tostr(new_prefixlen), str(self))
+    raise(ValueError, "prefix length diff %s is invalid for netblock %s", N.tostring(new_prefixlen), str(self))
   end
   local cls = class_of(self)
   local start = self.network_address._ip
@@ -1286,7 +1004,7 @@ function L_net.m:supernet(prefixlen_diff, new_prefix)
   end
   local new_prefixlen = N.sub(prefixlen, diff)
   if N.cmp(new_prefixlen, 0) < 0 then
-    raise(ValueError, "current prefixlen is %d, cannot have a prefixlen_diff of %s", prefixlen, N.tostr(diff))
+    raise(ValueError, "current prefixlen is %d, cannot have a prefixlen_diff of %s", prefixlen, N.tostring(diff))
   end
   if N.cmp(diff, 0) < 0 then raise(ValueError, "negative shift count") end
   local ip = N.band(self.network_address._ip, N.shl(self.netmask._ip, diff))
@@ -1501,6 +1219,7 @@ local function make_class(name, layers, flags, eq, lt, ctor)
     return nil
   end
   cls.__tostring = str
+  cls.__repr = function(self) return self:repr() end
   cls._rich = make_rich(eq, lt)
   cls.__eq = py_eq
   cls.__lt = py_lt

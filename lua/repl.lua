@@ -125,7 +125,14 @@ function render(v, indent, seen, depth)
   for i = 1, shown do
     local e = list[i]
     local k = e.key ~= nil and key_text(e.key, seen, depth) or ""
-    parts[i] = k .. render(e.value, indent .. "  ", seen, depth + 1)
+    -- an item of a Python sequence with its own __repr (an ipaddress
+    -- object) shows as Python shows it in a list
+    local mt = python and type(e.value) == "table" and getmetatable(e.value)
+    if type(mt) == "table" and mt.__repr ~= nil then
+      parts[i] = k .. pyrepr.repr(e.value)
+    else
+      parts[i] = k .. render(e.value, indent .. "  ", seen, depth + 1)
+    end
   end
   if #list > shown then parts[#parts + 1] = "... (" .. (#list - shown) .. " more)" end
   seen[v] = nil

@@ -63,6 +63,15 @@ local function typename(v)
 end
 M.typename = typename
 
+-- argtypename(v): typename(v), but "no value" for nil, as Lua names an
+-- absent argument: for the functions that take their arguments as `...`
+-- and cannot tell a missing one from nil (urlparse() says "string expected,
+-- got no value", as string.rep() does).
+function M.argtypename(v)
+  if v == nil then return "no value" end
+  return typename(v)
+end
+
 -- The chunk names scripts/embed-lua gives moonsock's own modules:
 -- "@lua/socket.lua" for module socket, "@lua/moonsock/errors.lua" for this one.
 local own_prefix = debug.getinfo(1, "S").source:match("^(@.*/)moonsock/errors%.lua$")

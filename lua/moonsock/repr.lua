@@ -1,5 +1,8 @@
 -- Python-style repr for the values moonsock hands back: address tuples,
--- lists of addresses, strings quoted the way Python quotes them.
+-- lists of addresses, strings quoted the way Python quotes them, bytes
+-- literals. A table whose metatable has __repr(v) (an ipaddress object)
+-- gives its own repr, as a Python object's __repr__ does; tuples compare
+-- with < and <= as Python's do.
 local M = {}
 
 local tuple_mt = {__name = "tuple"}
@@ -20,12 +23,32 @@ local function quote(s)
   return q .. body .. q
 end
 
--- quote(s) for users: a string only (s:find on a number or nil fails deep inside).
-function M.quote(s)
+-- The functions for users take a string only (s:find on a number or nil
+-- fails deep inside). moonsock.errors requires this module: its argerror
+-- cannot serve here.
+local function check_string(s, fname)
   if type(s) ~= "string" then
-    error("bad argument #1 to 'quote' (string expected, got " .. (s == nil and "no value" or type(s)) .. ")", 2)
+    local got = s == nil and "no value" or type(s)
+    error("bad argument #1 to '" .. fname .. "' (string expected, got " .. got .. ")", 3)
   end
+end
+
+function M.quote(s)
+  check_string(s, "quote")
   return quote(s)
+end
+
+-- bytes_literal(s): Python's repr of the bytes s, b'...'.
+local byte_escapes = {["\\"] = "\\\\", ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t"}
+function M.bytes_literal(s)
+  check_string(s, "bytes_literal")
+  local q = "'"
+  if s:find("'", 1, true) and not s:find('"', 1, true) then q = '"' end
+  local body = s:gsub("[\0-\31\\\127-\255" .. q .. "]", function(c)
+    if c == q then return "\\" .. q end
+    return byte_escapes[c] or string.format("\\x%02x", c:byte())
+  end)
+  return "b" .. q .. body .. q
 end
 
 local repr
@@ -34,10 +57,12 @@ local function seq(t, open, close, seen)
   if seen[t] then return open .. "..." .. close end
   seen[t] = true
   local parts = {}
-  for i = 1, #t do parts[i] = repr(t[i], seen) end
+  -- a tuple made by tuple(...) knows its length, trailing None included
+  local n = open == "(" and math.type(rawget(t, "n")) == "integer" and t.n or #t
+  for i = 1, n do parts[i] = repr(t[i], seen) end
   seen[t] = nil
   local body = table.concat(parts, ", ")
-  if open == "(" and #t == 1 then body = body .. "," end
+  if open == "(" and n == 1 then body = body .. "," end
   return open .. body .. close
 end
 
@@ -65,6 +90,7 @@ function repr(v, seen)
     return tostring(v)
   end
   local mt = getmetatable(v)
+  if tv == "table" and type(mt) == "table" and mt.__repr ~= nil then return mt.__repr(v) end
   if tv == "table" and mt == tuple_mt then return seq(v, "(", ")", seen) end
   if tv == "table" and mt == list_mt then return seq(v, "[", "]", seen) end
   return tostring(v)
@@ -79,6 +105,19 @@ end
 
 tuple_mt.__tostring = function(t) return seq(t, "(", ")", {}) end
 tuple_mt.__eq = eq
+-- Python's tuple ordering: the first unequal items decide, else the length.
+local function tuple_less(a, b, orequal)
+  for i = 1, math.min(#a, #b) do
+    if a[i] ~= b[i] then
+      if orequal then return a[i] <= b[i] end
+      return a[i] < b[i]
+    end
+  end
+  if orequal then return #a <= #b end
+  return #a < #b
+end
+tuple_mt.__lt = function(a, b) return tuple_less(a, b, false) end
+tuple_mt.__le = function(a, b) return tuple_less(a, b, true) end
 list_mt.__tostring = function(t) return seq(t, "[", "]", {}) end
 list_mt.__eq = eq
 

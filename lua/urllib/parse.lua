@@ -1,10 +1,15 @@
 -- urllib.parse: Python 3.11's urllib.parse in pure Lua (CPython's
 -- Lib/urllib/parse.py, same names, same results, same error messages).
+-- One coherent module as Python's own (1,200 lines); besides URL parsing
+-- and quoting it holds only what those need of Python's str and nothing
+-- else uses: repr() and lower() of text (Unicode tables included). The
+-- text codecs are moonsock.codec's.
 --
 -- Text. A Lua string stands for the Python str that Python gets by decoding
 -- its bytes as UTF-8 with errors='surrogateescape': valid UTF-8 is that text,
 -- and a byte that is not part of valid UTF-8 is the lone surrogate U+DC80+b.
--- Results are encoded back the same way, so such a byte comes back as itself.
+-- Results are encoded back the same way, so such a byte comes back as itself
+-- (moonsock.codec holds that codec, and Latin-1's and ASCII's).
 -- So: quote() percent-encodes the UTF-8 bytes of the text (a stray byte is
 -- encoded as itself, %XX, where Python's strict UTF-8 encoder would raise);
 -- unquote() decodes the %XX escapes of each ASCII run as UTF-8 (or the given
@@ -50,6 +55,9 @@
 --   in urlunparse/urlunsplit.
 local errors = require "moonsock.errors"
 local repr = require "moonsock.repr"
+local codec = require "moonsock.codec"
+
+local chars, backslash = codec.chars, codec.backslash
 
 local byte, char, sub, find, format = string.byte, string.char, string.sub, string.find, string.format
 local concat = table.concat
@@ -61,7 +69,7 @@ local M = {}
 -- Lua's own wording for a wrong argument, at the caller's line.
 local argerror = errors.argerror
 
-local function typename(v) return v == nil and "no value" or type(v) end
+local typename = errors.argtypename
 
 local function callable(v)
   if type(v) == "function" then return true end
@@ -130,57 +138,11 @@ end
 
 -- ---- errors ----
 
-local function class(name, base) return errors[name] or errors.define(name, base) end
 local ValueError = errors.ValueError
-local UnicodeError = class("UnicodeError", ValueError)
-local UnicodeEncodeError = class("UnicodeEncodeError", UnicodeError)
-local UnicodeDecodeError = class("UnicodeDecodeError", UnicodeError)
-local LookupError = class("LookupError", errors.Exception)
 
 local function raise(cls, msg) error(cls(msg), 0) end
 
 -- ---- text ----
-
--- One UTF-8 sequence at i of s (n = #s): the code point and the index after
--- it; or nil, the index of the last byte of the invalid part and CPython's
--- reason, cut where CPython's decoder cuts (Unicode's "maximal subpart").
-local function utf8_at(s, i, n)
-  local c = byte(s, i)
-  if c < 0x80 then return c, i + 1 end
-  local need, lo, hi
-  if c >= 0xC2 and c <= 0xDF then need, lo, hi = 1, 0x80, 0xBF
-  elseif c == 0xE0 then need, lo, hi = 2, 0xA0, 0xBF
-  elseif c == 0xED then need, lo, hi = 2, 0x80, 0x9F
-  elseif c >= 0xE1 and c <= 0xEF then need, lo, hi = 2, 0x80, 0xBF
-  elseif c == 0xF0 then need, lo, hi = 3, 0x90, 0xBF
-  elseif c >= 0xF1 and c <= 0xF3 then need, lo, hi = 3, 0x80, 0xBF
-  elseif c == 0xF4 then need, lo, hi = 3, 0x80, 0x8F
-  else return nil, i, "invalid start byte" end
-  local cp = c & (0x3F >> need)
-  for k = 1, need do
-    local j = i + k
-    if j > n then return nil, n, "unexpected end of data" end
-    local b = byte(s, j)
-    if b < lo or b > hi then return nil, j - 1, "invalid continuation byte" end
-    cp = (cp << 6) | (b & 0x3F)
-    lo, hi = 0x80, 0xBF
-  end
-  return cp, i + need + 1
-end
-
--- The characters of s as Python sees them (module header): an iterator of
--- (code point, first byte, last byte); a stray byte b is U+DC00+b.
-local function chars(s)
-  local i, n = 1, #s
-  return function()
-    if i > n then return nil end
-    local start = i
-    local cp, nxt = utf8_at(s, i, n)
-    if not cp then cp, nxt = 0xDC00 + byte(s, i), i + 1 end
-    i = nxt
-    return cp, start, nxt - 1
-  end
-end
 
 -- Python's str.isprintable() is false for Cc, Cf, Cs, Co, Cn, Zl, Zp and Zs
 -- but the space. These ranges are the assigned ones of them that text is
@@ -213,9 +175,7 @@ local function pyrepr(s)
     if e then out[#out + 1] = e
     elseif cp == byte(q) then out[#out + 1] = "\\" .. q
     elseif printable(cp) then out[#out + 1] = sub(s, i, j)
-    elseif cp < 0x100 then out[#out + 1] = format("\\x%02x", cp)
-    elseif cp < 0x10000 then out[#out + 1] = format("\\u%04x", cp)
-    else out[#out + 1] = format("\\U%08x", cp) end
+    else out[#out + 1] = backslash(cp) end
   end
   return q .. concat(out) .. q
 end
@@ -339,153 +299,6 @@ local function pylower(s)
     else
       local l = cp >= 0x80 and lower_of(cp)
       out[k] = l and utf8.char(l) or spans[k]
-    end
-  end
-  return concat(out)
-end
-
--- ---- codecs ----
-
-local CODECS = {}
-for _, name in ipairs {"utf_8", "utf8", "u8", "utf", "utf8_ucs2", "utf8_ucs4", "cp65001"} do
-  CODECS[name] = "utf-8"
-end
-for _, name in ipairs {"latin_1", "latin1", "iso_8859_1", "iso8859_1", "8859", "cp819", "l1", "latin",
-                       "iso_ir_100", "csisolatin1", "ibm819", "iso_8859_1_1987"} do
-  CODECS[name] = "latin-1"
-end
-for _, name in ipairs {"ascii", "us_ascii", "646", "ansi_x3.4_1968", "ansi_x3_4_1968", "ansi_x3.4_1986",
-                       "cp367", "csascii", "ibm367", "iso646_us", "iso_646.irv_1991", "iso_ir_6", "us"} do
-  CODECS[name] = "ascii"
-end
-
--- The names str.encode and bytes.decode know without a codec lookup: an
--- error handler's LookupError is not wrapped for them.
-local FAST = {utf8 = true, utf_8 = true, ascii = true, us_ascii = true, latin1 = true, latin_1 = true,
-              iso_8859_1 = true, iso8859_1 = true}
-
--- The codec Python's name stands for: {name = "utf-8", "latin-1" or
--- "ascii", given = name, fast = boolean}, as encodings.normalize_encoding
--- and the alias table find it.
-local function codec(name)
-  -- str.encode and bytes.decode read the name as a C string first
-  if name:find("\0", 1, true) then raise(ValueError, "embedded null character") end
-  local norm = name:lower():gsub("[^%w%.]+", "_"):gsub("^_+", ""):gsub("_+$", "")
-  local c = CODECS[norm]
-  if not c then raise(LookupError, "unknown encoding: " .. name) end
-  return {name = c, given = name, fast = FAST[norm] or false}
-end
-
-local function unknown_handler(c, errs, verb)
-  local msg = "unknown error handler name '" .. errs .. "'"
-  if not c.fast then msg = format("%s with '%s' codec failed (LookupError: %s)", verb, c.given, msg) end
-  raise(LookupError, msg)
-end
-
--- text (a Lua string) encoded with codec; UTF-8 keeps the bytes as they are.
--- fail(msg) raises an argument error at the errors argument.
-local function encode_text(s, c, errs, fail)
-  -- str.encode reads the handler's name as a C string, used or not
-  if errs:find("\0", 1, true) then raise(ValueError, "embedded null character") end
-  local enc = c.name
-  if enc == "utf-8" then return s end
-  local limit = enc == "latin-1" and 0x100 or 0x80
-  local out, pending, pos = {}, {}, 0
-  local function flush()
-    if #pending == 0 then return end
-    local first = pos - #pending
-    if errs == "strict" or errs == "surrogateescape" or errs == "surrogatepass" then
-      if errs == "surrogateescape" and pending[1].cp >= 0xDC80 and pending[1].cp <= 0xDCFF then
-        -- the stray byte itself, as Python's surrogateescape gives it back
-        out[#out + 1] = char(pending[1].cp - 0xDC00)
-        table.remove(pending, 1)
-        return flush()
-      end
-      -- the rest of the run fails as a whole, as Python's handlers re-raise
-      local msg
-      if #pending == 1 then
-        local cp = pending[1].cp
-        local shown = cp < 0x100 and format("\\x%02x", cp) or cp < 0x10000 and format("\\u%04x", cp)
-          or format("\\U%08x", cp)
-        msg = format("'%s' codec can't encode character '%s' in position %d: ordinal not in range(%d)",
-          enc, shown, first, limit)
-      else
-        msg = format("'%s' codec can't encode characters in position %d-%d: ordinal not in range(%d)",
-          enc, first, pos - 1, limit)
-      end
-      raise(UnicodeEncodeError, msg)
-    end
-    for _, p in ipairs(pending) do
-      local cp = p.cp
-      if errs == "replace" then out[#out + 1] = "?"
-      elseif errs == "ignore" then out[#out + 1] = nil
-      elseif errs == "backslashreplace" then
-        out[#out + 1] = cp < 0x100 and format("\\x%02x", cp) or cp < 0x10000 and format("\\u%04x", cp)
-          or format("\\U%08x", cp)
-      elseif errs == "xmlcharrefreplace" then out[#out + 1] = format("&#%d;", cp)
-      elseif errs == "namereplace" then fail("error handler 'namereplace' is not supported")
-      else unknown_handler(c, errs, "encoding") end
-    end
-    pending = {}
-  end
-  for cp in chars(s) do
-    if cp < limit then
-      flush()
-      out[#out + 1] = char(cp)
-    else
-      pending[#pending + 1] = {cp = cp}
-    end
-    pos = pos + 1
-  end
-  flush()
-  return concat(out)
-end
-
--- bytes decoded with codec into text (a Lua string, module header).
-local function decode_bytes(b, c, errs, fail)
-  -- bytes.decode reads the handler's name as a C string, used or not
-  if errs:find("\0", 1, true) then raise(ValueError, "embedded null character") end
-  local enc = c.name
-  local out, n, i = {}, #b, 1
-  while i <= n do
-    local s, e = find(b, "^[\0-\127]+", i)
-    if s then
-      out[#out + 1] = sub(b, s, e)
-      i = e + 1
-    elseif enc == "latin-1" then
-      out[#out + 1] = utf8.char(byte(b, i))
-      i = i + 1
-    else
-      local cp, nxt, reason
-      if enc == "utf-8" then
-        cp, nxt, reason = utf8_at(b, i, n)
-      else
-        nxt, reason = i, "ordinal not in range(128)"
-      end
-      if cp then
-        out[#out + 1] = sub(b, i, nxt - 1)
-        i = nxt
-      else
-        local last = nxt
-        if errs == "strict" then
-          local msg
-          if last == i then
-            msg = format("'%s' codec can't decode byte 0x%02x in position %d: %s", enc, byte(b, i), i - 1, reason)
-          else
-            msg = format("'%s' codec can't decode bytes in position %d-%d: %s", enc, i - 1, last - 1, reason)
-          end
-          raise(UnicodeDecodeError, msg)
-        elseif errs == "replace" then out[#out + 1] = "\u{FFFD}"
-        elseif errs == "ignore" then out[#out + 1] = nil
-        elseif errs == "backslashreplace" then
-          out[#out + 1] = (sub(b, i, last):gsub(".", function(x) return format("\\x%02x", byte(x)) end))
-        elseif errs == "surrogateescape" then out[#out + 1] = sub(b, i, last)
-        elseif errs == "xmlcharrefreplace" or errs == "namereplace" then
-          fail("don't know how to handle UnicodeDecodeError in error callback")
-        elseif errs == "surrogatepass" then fail("error handler 'surrogatepass' is not supported")
-        else unknown_handler(c, errs, "decoding") end
-        i = last + 1
-      end
     end
   end
   return concat(out)
@@ -947,7 +760,7 @@ end
 local function quote(s, safe, enc, errs, o)
   if s == "" then return s end
   if enc ~= nil or errs ~= nil then
-    s = encode_text(s, codec(enc or "utf-8"), errs or "strict", function(msg) o.fail("errors", msg) end)
+    s = codec.encode(s, codec.lookup(enc or "utf-8"), errs or "strict", function(msg) o.fail("errors", msg) end)
   end
   return quote_bytes(s, safe)
 end
@@ -973,12 +786,12 @@ end
 
 local function unquote(s, enc, errs, o)
   if not find(s, "%", 1, true) then return s end
-  local c = codec(enc)
+  local c = codec.lookup(enc)
   local function fail(msg) o.fail("errors", msg) end
   -- Python decodes the escapes of each run of ASCII characters on its own,
   -- and keeps the other characters as they are
   return (s:gsub("[\0-\127]+", function(run)
-    return decode_bytes(unquote_to_bytes(run), c, errs, fail)
+    return codec.decode(unquote_to_bytes(run), c, errs, fail)
   end))
 end
 
