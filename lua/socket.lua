@@ -4,6 +4,7 @@
 local core = require "moonsock.core.socket"
 local errors = require "moonsock.errors"
 local repr = require "moonsock.repr"
+local makefile = require "moonsock.makefile"
 
 local methods, meta = core.methods, core.metatable
 
@@ -161,14 +162,18 @@ end
 -- keeps the counts).
 local c_close = original.close
 function methods:close()
-  local mf = package.loaded["moonsock.makefile"]
-  if mf and mf.defer_close(self) then return end
+  if makefile.defer_close(self) then return end
   return c_close(self)
 end
 meta.__close = function(s) return methods.close(s) end
 
+-- Not a tail call: makefile.new blames the caller of this frame.
 function methods:makefile(mode, buffering)
-  return require("moonsock.makefile").new(self, mode, buffering)
+  if not socket.issocket(self) then
+    error("calling 'makefile' on bad self (socket expected, got " .. typename(self) .. ")", 2)
+  end
+  local f = makefile.new(self, mode, buffering)
+  return f
 end
 
 -- Names for repr, as Python's AddressFamily and SocketKind enums give them.
@@ -188,8 +193,7 @@ end
 
 -- Python prints [closed] also while makefile objects keep the fd open.
 local function closed_mark(s, fd)
-  local mf = package.loaded["moonsock.makefile"]
-  if fd < 0 or (mf and mf.close_pending(s)) then return " [closed]" end
+  if fd < 0 or makefile.close_pending(s) then return " [closed]" end
   return ""
 end
 

@@ -9,7 +9,6 @@
 -- done, so an error (a timeout, a reset, a cancel) loses no byte: the next
 -- read sees everything the failed one had received.
 local core = require "moonsock.core.task"
-local socket = require "socket"
 local errors = require "moonsock.errors"
 local repr = require "moonsock.repr"
 
@@ -620,24 +619,16 @@ end
 
 ---------------------------------------------------------------------------
 
--- Blames the first caller outside socket.lua: sock:makefile may reach new
--- by a tail call or not.
-local socket_source = debug.getinfo(socket.create_connection, "S").source
+-- new's errors blame the line that called sock:makefile: socket.lua calls
+-- new (not as a tail call) and has checked self.
 local function makefile_error(msg)
-  local level = 3 -- 1: this function, 2: new, 3: new's caller
-  while true do
-    local info = debug.getinfo(level, "S")
-    if not info or info.source ~= socket_source then break end
-    level = level + 1
-  end
-  error(msg, level)
+  error(msg, 4) -- 1: this function, 2: new, 3: sock:makefile, 4: its caller
 end
 
--- new(sock, mode, buffering), for sock:makefile(mode, buffering).
+-- new(sock, mode, buffering), for sock:makefile(mode, buffering), which
+-- has checked that sock is a socket. socket.lua requires this module, not
+-- the other way round: what a file needs of its socket are its methods.
 function M.new(sock, mode, buffering)
-  if not socket.issocket(sock) then
-    makefile_error("calling 'makefile' on bad self (socket expected, got " .. typename(sock) .. ")")
-  end
   if mode == nil then mode = "r" end
   if type(mode) ~= "string" then
     makefile_error("bad argument #1 to 'makefile' (string expected, got " .. typename(mode) .. ")")
