@@ -333,10 +333,8 @@ end
 -- NaN, and a timeout past the range of Python's clock (math.huge), fail
 -- where Python's select, time.sleep or int(timeout*1000) would take them:
 -- poll checks when it is about to wait, poll2 and loop's first round at once.
-local function check_timeout_value(timeout, fname)
-  if timeout ~= timeout then argerror(1, fname, "Invalid value NaN (not a number)") end
-  if timeout and timeout > 9223372036 then argerror(1, fname, "timeout value is too large") end
-end
+local check_value = require("moonsock.timeout").check
+local function check_timeout_value(timeout, fname) check_value(timeout, 1, fname) end
 
 local function check_map(map, n, fname)
   if map ~= nil and type(map) ~= "table" then

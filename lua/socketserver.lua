@@ -71,6 +71,7 @@ local errors = require "moonsock.errors"
 local repr = require "moonsock.repr"
 local selectors = require "selectors"
 local posix = require "moonsock.posix"
+local check_timeout = require("moonsock.timeout").check
 
 local M = {}
 
@@ -147,8 +148,7 @@ function BaseServer:serve_forever(poll_interval)
     argerror(1, "serve_forever", "number expected, got " .. typename(poll_interval))
   end
   -- the selector's complaints, but about this argument
-  if poll_interval ~= poll_interval then argerror(1, "serve_forever", "Invalid value NaN (not a number)") end
-  if poll_interval > 9223372036 then argerror(1, "serve_forever", "timeout value is too large") end
+  check_timeout(poll_interval, 1, "serve_forever")
   self._is_shut_down:clear()
   local _ <close> = finally(function()
     self._shutdown_request = false
