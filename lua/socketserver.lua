@@ -98,6 +98,7 @@ end
 -- Errors: Python's `except Exception` and sys.exc_info(), per task.
 
 local exc = require "moonsock.exc"
+local fileio = require "moonsock.fileio"
 local is_exception, capture, finally = exc.is_exception, exc.capture, exc.finally
 local clear_exc = exc.clear
 M.exc_info = exc.exc_info
@@ -599,15 +600,7 @@ function SocketWriter:write(...)
   check_self(self, SocketWriter, "write")
   check_open(self)
   for i = 1, select("#", ...) do
-    local v = select(i, ...)
-    if math.type(v) == "integer" then
-      v = format("%d", v)
-    elseif type(v) == "number" then
-      v = format("%.14g", v)
-    elseif type(v) ~= "string" then
-      argerror(i, "write", "string expected, got " .. (v == nil and "nil" or typename(v)))
-    end
-    self._sock:sendall(v)
+    self._sock:sendall(fileio.tobytes(i, (select(i, ...)), "write"))
   end
   return self
 end
@@ -690,41 +683,8 @@ function BytesIO:getvalue()
   return self._buf
 end
 
--- Lua's "n" (liolib.c's read_number): the longest numeral prefix, at most
--- 200 characters; nil if what was consumed is no number.
-local function read_number(f)
-  local buf, p = f._buf, f._pos
-  p = buf:find("[^ \t\n\v\f\r]", p) or #buf + 1
-  local start = p
-  local function test(set)
-    local c = buf:sub(p, p)
-    if c ~= "" and p - start < 200 and set:find(c, 1, true) then
-      p = p + 1
-      return true
-    end
-    return false
-  end
-  local function digits(hex)
-    local n = 0
-    while p - start < 200 and buf:sub(p, p):match(hex and "%x" or "%d") do
-      p, n = p + 1, n + 1
-    end
-    return n
-  end
-  test("-+")
-  local hex, n = false, 0
-  if test("0") then
-    if test("xX") then hex = true else n = 1 end
-  end
-  n = n + digits(hex)
-  if test(".") then n = n + digits(hex) end
-  if n > 0 and test(hex and "pP" or "eE") then
-    test("-+")
-    digits(false)
-  end
-  f._pos = p
-  return tonumber(buf:sub(start, p - 1))
-end
+-- The readers of moonsock.fileio's formats over the string, from f._pos
+-- (a BytesIO has no second value to pass through: op is nil).
 
 local function read_line(f, keep)
   local buf, p = f._buf, f._pos
@@ -735,41 +695,42 @@ local function read_line(f, keep)
   return buf:sub(p, (nl and not keep) and stop - 1 or stop)
 end
 
-local function read_one(f, fmt, i)
-  local buf = f._buf
-  if math.type(fmt) == "integer" or (type(fmt) == "number" and math.tointeger(fmt)) then
-    local n = math.tointeger(fmt)
-    if f._pos > #buf then return nil end
-    if n <= 0 then return "" end
-    local s = buf:sub(f._pos, f._pos + n - 1)
-    f._pos = f._pos + #s
+local function peek(f, _, k) return string.byte(f._buf, f._pos + k) end
+
+local readers = {
+  n = function(f)
+    local skip, len, valid = fileio.scan_number(peek, f)
+    local p = f._pos + skip
+    f._pos = p + len
+    return tonumber(valid and f._buf:sub(p, p + len - 1) or "")
+  end,
+  l = function(f) return read_line(f, false) end,
+  L = function(f) return read_line(f, true) end,
+  a = function(f)
+    local s = f._buf:sub(f._pos)
+    f._pos = #f._buf + 1
     return s
-  end
-  if type(fmt) ~= "string" then argerror(i, "read", "invalid format") end
-  local c = fmt:gsub("^%*", ""):sub(1, 1)
-  if c == "l" or c == "L" then return read_line(f, c == "L") end
-  if c == "a" then
-    local s = buf:sub(f._pos)
-    f._pos = #buf + 1
-    return s
-  end
-  if c == "n" then return read_number(f) end
-  argerror(i, "read", "invalid format")
+  end,
+}
+
+-- An integer count: up to n bytes, nil at EOF; 0: "" unless at EOF.
+local function read_chars(f, _, n)
+  if f._pos > #f._buf then return nil end
+  local s = f._buf:sub(f._pos, f._pos + n - 1)
+  f._pos = f._pos + #s
+  return s
+end
+
+local function read_zero(f)
+  if f._pos > #f._buf then return nil end
+  return ""
 end
 
 -- read(...): Lua's io formats ("l" with none); nil ends the results at EOF.
 function BytesIO:read(...)
   check_self(self, BytesIO, "read")
   check_open(self)
-  local n = select("#", ...)
-  if n == 0 then return read_line(self, false) end
-  local out = {}
-  for i = 1, n do
-    local v = read_one(self, (select(i, ...)), i)
-    out[i] = v
-    if v == nil then return table.unpack(out, 1, i) end
-  end
-  return table.unpack(out, 1, n)
+  return fileio.read_formats(self, nil, fileio.parse_formats(readers, "read", ...), read_chars, read_zero)
 end
 
 -- readline([limit]): Python's, the line with its "\n", "" at EOF.
@@ -790,10 +751,10 @@ end
 function BytesIO:lines(...)
   check_self(self, BytesIO, "lines")
   check_open(self)
-  local fmts = table.pack(...)
+  local fmts = fileio.parse_formats(readers, "lines", ...)
   return function()
     if self.closed then error("file is already closed", 2) end
-    return self:read(table.unpack(fmts, 1, fmts.n))
+    return fileio.lines_result(fileio.read_formats(self, nil, fmts, read_chars, read_zero))
   end
 end
 
@@ -802,14 +763,7 @@ function BytesIO:write(...)
   check_self(self, BytesIO, "write")
   check_open(self)
   for i = 1, select("#", ...) do
-    local v = select(i, ...)
-    if math.type(v) == "integer" then
-      v = format("%d", v)
-    elseif type(v) == "number" then
-      v = format("%.14g", v)
-    elseif type(v) ~= "string" then
-      argerror(i, "write", "string expected, got " .. (v == nil and "nil" or typename(v)))
-    end
+    local v = fileio.tobytes(i, (select(i, ...)), "write")
     local buf, p = self._buf, self._pos
     self._buf = buf:sub(1, p - 1) .. v .. buf:sub(p + #v)
     self._pos = p + #v
