@@ -29,6 +29,13 @@
 -- Everything runs in the calling task: loop() parks only its own task in
 -- select/poll, so other tasks run while it waits.
 --
+-- One file of about 900 lines, as Python's asyncore.py is one module: the
+-- loop functions, the dispatcher classes and file_dispatcher share the map,
+-- the errno sets and the error being handled (compact_traceback), and each
+-- section below is small. The shared helpers live elsewhere: classes in
+-- moonsock.class, timeouts in moonsock.timeout, argument errors in
+-- moonsock.errors.
+--
 -- Python -> Lua: None is nil (a timeout of None is `false`, as nil means the
 -- default); bytes are strings; accept() returns conn, addr or nil; Python's
 -- dict iteration order becomes ascending fd order; exceptions are Lua errors

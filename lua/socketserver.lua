@@ -63,6 +63,12 @@
 -- - ForkingUnixStreamServer and ForkingUnixDatagramServer are Python 3.12's.
 -- The selector is selectors.PollSelector, as Python's.
 --
+-- About 830 lines, one per piece of Python's socketserver.py, whose servers,
+-- mixins and handlers subclass each other. What is not Python's module
+-- lives beside it: moonsock.prefork (PreforkMixIn), moonsock.exc (except,
+-- exc_info, finally), moonsock.fileio (the io formats of BytesIO and
+-- _SocketWriter), moonsock.class (the classes).
+--
 -- Hooks that do nothing still take self, as Python's do.
 -- luacheck: no self
 local socket = require "socket"

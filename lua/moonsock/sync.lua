@@ -14,6 +14,10 @@
 -- KeyboardInterrupt) although it was granted passes the grant on to the next
 -- waiter. Since the thing is handed over, a newcomer cannot take it from
 -- under a woken waiter: waiters are served in the order they came.
+--
+-- One file of about 830 lines because that protocol is one: every object
+-- below is a few methods over the same token list, grant and leave, and a
+-- change to the protocol must be made to all of them at once.
 local core = require "moonsock.core.task"
 local errors = require "moonsock.errors"
 
