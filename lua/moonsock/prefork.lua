@@ -18,19 +18,14 @@
 -- socketserver.PreforkMixIn, where users find it.
 -- Hooks that do nothing still take self, as Python's do.
 -- luacheck: no self
-local socket = require "socket"
-local task = require "task"
-local errors = require "moonsock.errors"
+local socket, task = require "socket", require "task"
 local posix = require "moonsock.posix"
-local class = require "moonsock.class"
-local exc = require "moonsock.exc"
+-- socketserver's own helpers, which this module must not require back
+local class, exc = require "moonsock.class", require "moonsock.exc"
+local errors = require "moonsock.errors"
+local super, format = class.super, string.format
 
 local M = {}
-
-local format = string.format
-local typename = errors.typename
-local argerror = errors.argerror
-local super = class.super
 
 local PreforkMixIn = class.make("PreforkMixIn", {class.object}, {
   workers = nil,        -- nil: posix.process_cpu_count()
@@ -232,7 +227,7 @@ end
 function PreforkMixIn:serve_forever(poll_interval)
   if poll_interval == nil then poll_interval = 0.5 end
   if type(poll_interval) ~= "number" then
-    argerror(1, "serve_forever", "number expected, got " .. typename(poll_interval))
+    errors.argerror(1, "serve_forever", "number expected, got " .. errors.typename(poll_interval))
   end
   if self.worker_number ~= nil then
     return super(PreforkMixIn, self):serve_forever(poll_interval)
