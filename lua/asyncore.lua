@@ -29,6 +29,13 @@
 -- Everything runs in the calling task: loop() parks only its own task in
 -- select/poll, so other tasks run while it waits.
 --
+-- One file of about 900 lines, as Python's asyncore.py is one module: the
+-- loop functions, the dispatcher classes and file_dispatcher share the map,
+-- the errno sets and the error being handled (compact_traceback), and each
+-- section below is small. The shared helpers live elsewhere: classes in
+-- moonsock.class, timeouts in moonsock.timeout, argument errors in
+-- moonsock.errors.
+--
 -- Python -> Lua: None is nil (a timeout of None is `false`, as nil means the
 -- default); bytes are strings; accept() returns conn, addr or nil; Python's
 -- dict iteration order becomes ascending fd order; exceptions are Lua errors
@@ -333,10 +340,8 @@ end
 -- NaN, and a timeout past the range of Python's clock (math.huge), fail
 -- where Python's select, time.sleep or int(timeout*1000) would take them:
 -- poll checks when it is about to wait, poll2 and loop's first round at once.
-local function check_timeout_value(timeout, fname)
-  if timeout ~= timeout then argerror(1, fname, "Invalid value NaN (not a number)") end
-  if timeout and timeout > 9223372036 then argerror(1, fname, "timeout value is too large") end
-end
+local check_value = require("moonsock.timeout").check
+local function check_timeout_value(timeout, fname) check_value(timeout, 1, fname) end
 
 local function check_map(map, n, fname)
   if map ~= nil and type(map) ~= "table" then

@@ -6,6 +6,12 @@
 -- candidates, and the attach server.
 --
 -- From scripts: local repl = require "repl"; repl.pprint(v); repl.repr(v).
+--
+-- About 840 lines in five sections that one session uses together: the
+-- printer, compiling what was typed, introspection (dir/help/completion),
+-- output while a prompt shows, and repl.serve, which runs the first four
+-- for an attached client. If repl.serve grows (TLS, authentication), it is
+-- the part to move into a module of its own.
 local core = require "moonsock.core.task"
 local errors = require "moonsock.errors"
 local pyrepr = require "moonsock.repr"

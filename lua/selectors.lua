@@ -31,6 +31,7 @@
 local select = require "select"
 local errors = require "moonsock.errors"
 local reprmod = require "moonsock.repr"
+local check_timeout_value = require("moonsock.timeout").check
 
 local repr, tuple, list = reprmod.repr, reprmod.tuple, reprmod.list
 local ValueError, KeyError, RuntimeError = errors.ValueError, errors.KeyError, errors.RuntimeError
@@ -347,9 +348,7 @@ local function check_timeout(timeout)
   if timeout ~= nil and type(timeout) ~= "number" then
     argerror(1, "select", "number expected, got " .. type(timeout))
   end
-  if timeout ~= timeout then argerror(1, "select", "Invalid value NaN (not a number)") end
-  -- Python's OverflowError: a longer wait does not fit its clock
-  if timeout and timeout > 9223372036 then argerror(1, "select", "timeout value is too large") end
+  check_timeout_value(timeout, 1, "select")
 end
 
 -- ---- SelectSelector ----

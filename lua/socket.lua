@@ -4,6 +4,7 @@
 local core = require "moonsock.core.socket"
 local errors = require "moonsock.errors"
 local repr = require "moonsock.repr"
+local makefile = require "moonsock.makefile"
 
 local methods, meta = core.methods, core.metatable
 
@@ -48,6 +49,9 @@ socket.InterruptedError = errors.InterruptedError
 local AF_INET, AF_INET6 = socket.AF_INET, socket.AF_INET6
 local EBADF = socket.EBADF
 local getaddrinfo = socket.getaddrinfo
+-- C's int, which file descriptors and SCM_RIGHTS entries are.
+local INT = string.packsize("i")
+local INT_MAX = (1 << (INT * 8 - 1)) - 1
 
 -- The numeric hosts the C parser takes as they are; CPython resolves any
 -- other host with getaddrinfo for the socket's family (setipaddr).
@@ -66,13 +70,14 @@ end
 -- the pattern match per datagram cost more than the syscalls. The answers
 -- are kept per family for the hosts seen last; the table starts afresh
 -- when it grows past a few hundred names, so it stays small.
+local NUMERIC_SEEN_MAX = 256
 local numeric_seen = {}
 local numeric_count = 0
 local function is_numeric(family, host)
   local seen = numeric_seen[family]
   local known = seen and seen[host]
   if known ~= nil then return known end
-  if numeric_count >= 256 then
+  if numeric_count >= NUMERIC_SEEN_MAX then
     numeric_seen, numeric_count = {}, 0
   end
   seen = numeric_seen[family]
@@ -161,14 +166,18 @@ end
 -- keeps the counts).
 local c_close = original.close
 function methods:close()
-  local mf = package.loaded["moonsock.makefile"]
-  if mf and mf.defer_close(self) then return end
+  if makefile.defer_close(self) then return end
   return c_close(self)
 end
 meta.__close = function(s) return methods.close(s) end
 
+-- Not a tail call: makefile.new blames the caller of this frame.
 function methods:makefile(mode, buffering)
-  return require("moonsock.makefile").new(self, mode, buffering)
+  if not socket.issocket(self) then
+    error("calling 'makefile' on bad self (socket expected, got " .. typename(self) .. ")", 2)
+  end
+  local f = makefile.new(self, mode, buffering)
+  return f
 end
 
 -- Names for repr, as Python's AddressFamily and SocketKind enums give them.
@@ -188,8 +197,7 @@ end
 
 -- Python prints [closed] also while makefile objects keep the fd open.
 local function closed_mark(s, fd)
-  local mf = package.loaded["moonsock.makefile"]
-  if fd < 0 or (mf and mf.close_pending(s)) then return " [closed]" end
+  if fd < 0 or makefile.close_pending(s) then return " [closed]" end
   return ""
 end
 
@@ -224,7 +232,7 @@ function socket.fromfd(fd, family, type_, proto)
       error("bad argument #" .. (i + 1) .. " to 'fromfd' (" .. why .. ")", 2)
     end
   end
-  if fd < 0 or fd > 0x7fffffff then error(errors.raise_new("OSError", EBADF, "Bad file descriptor"), 2) end
+  if fd < 0 or fd > INT_MAX then error(errors.raise_new("OSError", EBADF, "Bad file descriptor"), 2) end
   -- Python's fromfd(fd, family, type, proto=0): with family and type given,
   -- a missing proto is 0, not the kernel's answer.
   if proto == nil and family ~= nil and type_ ~= nil then proto = 0 end
@@ -353,8 +361,6 @@ function socket.create_server(address, opts)
 end
 
 -- send_fds/recv_fds, as socket.py builds them on sendmsg/recvmsg.
-local INT = string.packsize("i")
-local INT_MAX = (1 << (INT * 8 - 1)) - 1
 
 local function check_sock_arg(sock, fname)
   if not socket.issocket(sock) then

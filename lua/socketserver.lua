@@ -63,6 +63,12 @@
 -- - ForkingUnixStreamServer and ForkingUnixDatagramServer are Python 3.12's.
 -- The selector is selectors.PollSelector, as Python's.
 --
+-- About 830 lines, one per piece of Python's socketserver.py, whose servers,
+-- mixins and handlers subclass each other. What is not Python's module
+-- lives beside it: moonsock.prefork (PreforkMixIn), moonsock.exc (except,
+-- exc_info, finally), moonsock.fileio (the io formats of BytesIO and
+-- _SocketWriter), moonsock.class (the classes).
+--
 -- Hooks that do nothing still take self, as Python's do.
 -- luacheck: no self
 local socket = require "socket"
@@ -71,6 +77,7 @@ local errors = require "moonsock.errors"
 local repr = require "moonsock.repr"
 local selectors = require "selectors"
 local posix = require "moonsock.posix"
+local check_timeout = require("moonsock.timeout").check
 
 local M = {}
 
@@ -94,41 +101,13 @@ local function define(name, bases, fields)
 end
 
 ---------------------------------------------------------------------------
--- Errors: Python's `except Exception` and sys.exc_info().
+-- Errors: Python's `except Exception` and sys.exc_info(), per task.
 
--- Python's `except Exception` lets KeyboardInterrupt (and moonsock's
--- Cancelled, a BaseException too) through; any other Lua value is an error.
-local function is_exception(err)
-  return not errors.BaseException:matches(err) or errors.Exception:matches(err)
-end
-
--- The error being handled, per task, as sys.exc_info() is per thread.
-local exc_state = setmetatable({}, {__mode = "k"})
-
--- xpcall's handler: notes the error with the traceback where it was raised.
-local function capture(err)
-  exc_state[task.current()] = {
-    err = err,
-    tb = debug.traceback(errors.describe(err), 2),
-  }
-  return err
-end
-
--- exc_info() -> the error being handled and its traceback text, or nil.
-function M.exc_info()
-  local st = exc_state[task.current()]
-  if st then return st.err, st.tb end
-  return nil
-end
-
-local function clear_exc() exc_state[task.current()] = nil end
-
--- A `finally` clause: fn runs when the variable goes out of scope, also
--- when an error passes (after xpcall's handler has seen where it came from).
-local finally_meta = {__close = function(f) f[1](table.unpack(f, 2, f.n)) end}
-local function finally(fn, ...)
-  return setmetatable(table.pack(fn, ...), finally_meta)
-end
+local exc = require "moonsock.exc"
+local fileio = require "moonsock.fileio"
+local is_exception, capture, finally = exc.is_exception, exc.capture, exc.finally
+local clear_exc = exc.clear
+M.exc_info = exc.exc_info
 
 local function is_callable(v)
   if type(v) == "function" then return true end
@@ -176,8 +155,7 @@ function BaseServer:serve_forever(poll_interval)
     argerror(1, "serve_forever", "number expected, got " .. typename(poll_interval))
   end
   -- the selector's complaints, but about this argument
-  if poll_interval ~= poll_interval then argerror(1, "serve_forever", "Invalid value NaN (not a number)") end
-  if poll_interval > 9223372036 then argerror(1, "serve_forever", "timeout value is too large") end
+  check_timeout(poll_interval, 1, "serve_forever")
   self._is_shut_down:clear()
   local _ <close> = finally(function()
     self._shutdown_request = false
@@ -277,15 +255,11 @@ end
 
 function BaseServer:close_request(request) end -- luacheck: no unused args
 
-local DASHES = string.rep("-", 40)
-
 -- The traceback of the error being handled, framed as Python frames it.
 function BaseServer:handle_error(request, client_address) -- luacheck: no unused args
   local _, tb = M.exc_info()
-  io.stderr:write(DASHES, "\n",
-    "Exception occurred during processing of request from ", tostring(client_address), "\n",
-    tb or "NoneType: None", "\n",
-    DASHES, "\n")
+  exc.report("Exception occurred during processing of request from ", tostring(client_address), "\n",
+    tb or "NoneType: None")
 end
 
 -- `local server <close> = ...`: Python's `with server:`.
@@ -563,277 +537,16 @@ function ThreadingMixIn:server_close()
 end
 
 ---------------------------------------------------------------------------
--- PreforkMixIn: one port served by several worker processes, forked when
--- serve_forever starts and restarted when they die (not Python's: its
--- socketserver has no prefork; the idea is Apache's and gunicorn's).
---
--- The parent binds in the constructor, as any server, so that
--- server_address holds the port before serve_forever forks. Then either
--- every worker accepts on that listening socket, inherited through fork
--- (reuse_port false), or the parent's socket only holds the port, bound with
--- SO_REUSEPORT but not listening, and each worker binds and listens on a
--- socket of its own, among which the kernel spreads the connections
--- (reuse_port true, the default: bench/workers.py measured it even where
--- a shared socket gave every connection of a burst to one worker).
--- AF_UNIX sockets have no SO_REUSEPORT: there the workers always share.
-
-local PreforkMixIn = define("PreforkMixIn", {object}, {
-  workers = nil,        -- nil: posix.process_cpu_count()
-  reuse_port = true,
-  max_restarts = 10,    -- restarts allowed within restart_window seconds
-  restart_window = 10,
-  stop_timeout = 5,     -- seconds between SIGTERM and SIGKILL when stopping
-  active_workers = nil, -- in the parent while serving: pid -> worker number
-  worker_number = nil,  -- in a worker: its number, 1 to workers
-})
-M.PreforkMixIn = PreforkMixIn
-
--- A worker's first restart is immediate, the next ones within the window
--- wait longer and longer (to 1 s), so that a crash loop cannot fork
--- faster than the supervisor can count it.
-local function restart_delay(recent)
-  if recent == 0 then return 0 end
-  return math.min(0.05 * 2 ^ (recent - 1), 1)
-end
-
-local function describe_status(status)
-  if status == nil then return "reaped elsewhere" end
-  if posix.WIFSIGNALED(status) then return format("killed by signal %d", posix.WTERMSIG(status)) end
-  if posix.WIFEXITED(status) then return format("exit status %d", posix.WEXITSTATUS(status)) end
-  return format("wait status %d", status)
-end
-
--- Whether each worker binds a socket of its own.
-local function own_sockets(self)
-  return self.reuse_port and self.address_family ~= socket.AF_UNIX
-end
-
--- The parent's socket only holds the port when each worker binds its own.
-function PreforkMixIn:server_bind()
-  if own_sockets(self) then
-    if not socket.SO_REUSEPORT then error("SO_REUSEPORT not supported on this platform", 2) end
-    self.socket:setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-  end
-  M.super(PreforkMixIn, self):server_bind()
-end
-
--- A listening socket in the parent would queue connections nobody accepts.
-function PreforkMixIn:server_activate()
-  if own_sockets(self) and self.worker_number == nil then return end
-  M.super(PreforkMixIn, self):server_activate()
-end
-
--- Hooks: worker_init runs in each worker before it serves (an error there
--- ends the worker, which counts as a crash); handle_worker_exit runs in the
--- parent when a worker has ended, before it is replaced.
-function PreforkMixIn:worker_init() end
-
-function PreforkMixIn:handle_worker_exit(number, pid, status)
-  io.stderr:write(DASHES, "\n",
-    format("Worker %d (pid %d) ended: %s\n", number, pid, describe_status(status)),
-    DASHES, "\n")
-end
-
--- In a worker, the serving socket: its own (reuse_port), or the parent's.
--- Non-blocking, as the workers sharing one socket race for each
--- connection: a loser's accept raises BlockingIOError, which
--- _handle_request_noblock ignores, instead of parking until the next one.
-function PreforkMixIn:_worker_socket()
-  if own_sockets(self) then
-    self.socket:close()
-    self.socket = socket.socket(self.address_family, self.socket_type)
-    self:server_bind()
-    self:server_activate()
-  end
-  self.socket:settimeout(0)
-end
-
--- The child's side of a fork: serve until the process is killed, or until
--- shutdown() in the worker; never returns.
-function PreforkMixIn:_worker_main(number, poll_interval)
-  -- The parent's SIGTERM and its death (by any signal) end the worker at
-  -- once; a ^C reaches the whole process group, but the parent stops the
-  -- workers itself.
-  posix.signal(posix.SIGTERM, posix.SIG_DFL)
-  posix.signal(posix.SIGINT, posix.SIG_IGN)
-  -- A SIGTERM that came between the fork and the line above was caught as
-  -- a flag, for the parent's handler: it was meant for this worker.
-  if posix.signal_caught(posix.SIGTERM) then posix.kill(posix.getpid(), posix.SIGTERM) end
-  posix.set_pdeathsig(posix.SIGTERM)
-  -- The parent may have died before set_pdeathsig: no signal would come.
-  if posix.getppid() ~= self._parent_pid then posix.kill(posix.getpid(), posix.SIGTERM) end
-  self.worker_number = number
-  self.active_workers = nil
-  local status = 1
-  local ok, err = xpcall(function()
-    self:_worker_socket()
-    self:worker_init()
-    M.super(PreforkMixIn, self):serve_forever(poll_interval)
-  end, capture)
-  if ok then
-    status = 0
-  else
-    local _, tb = M.exc_info()
-    pcall(io.stderr.write, io.stderr, DASHES, "\n",
-      format("Exception in worker %d (pid %d)\n", number, posix.getpid()),
-      tb or errors.describe(err), "\n", DASHES, "\n")
-  end
-  pcall(self.server_close, self)
-  pcall(io.stdout.flush, io.stdout)
-  posix._exit(status)
-end
-
-function PreforkMixIn:_start_worker(number, poll_interval)
-  -- A SIGTERM the parent has caught but not yet seen must not be copied
-  -- into the child, where it would look like its own.
-  if posix.signal_caught(posix.SIGTERM) then self._terminated = true end
-  local pid = posix.fork()
-  if pid == 0 then self:_worker_main(number, poll_interval) end
-  self.active_workers[pid] = number
-end
-
--- Stops the workers: SIGTERM, then, after stop_timeout seconds, SIGKILL;
--- reaps them all.
-function PreforkMixIn:_stop_workers()
-  local workers = self.active_workers
-  if workers == nil or next(workers) == nil then return end
-  -- Serving (in another task) must not restart them.
-  self._shutdown_request = true
-  for pid in pairs(workers) do pcall(posix.kill, pid, posix.SIGTERM) end
-  local deadline = task.now() + self.stop_timeout
-  local killed = false
-  while true do
-    for pid in pairs(workers) do
-      local ok, r = pcall(posix.waitpid, pid, posix.WNOHANG)
-      if not ok and not errors.ChildProcessError:matches(r) then error(r, 0) end
-      if not ok or r ~= 0 then workers[pid] = nil end
-    end
-    if next(workers) == nil then return end
-    if not killed and task.now() >= deadline then
-      for pid in pairs(workers) do pcall(posix.kill, pid, posix.SIGKILL) end
-      killed = true
-    end
-    task.sleep(0.01)
-  end
-end
-
--- The parent's loop: starts the workers, then every poll_interval (or at
--- once on shutdown) looks for workers that ended and replaces them, for a
--- SIGTERM, and for a shutdown.
-function PreforkMixIn:_supervise(n, poll_interval)
-  local restarts = {} -- task.now() of each recent restart
-  local workers = self.active_workers
-  for i = 1, n do self:_start_worker(i, poll_interval) end
-  while not self._shutdown_request do
-    if posix.signal_caught(posix.SIGTERM) or self._terminated then return end
-    local ended = {}
-    for pid, number in pairs(workers) do
-      local ok, r, status = pcall(posix.waitpid, pid, posix.WNOHANG)
-      if not ok then
-        if not errors.ChildProcessError:matches(r) then error(r, 0) end
-        ended[#ended + 1] = {pid = pid, number = number}
-      elseif r ~= 0 then
-        ended[#ended + 1] = {pid = pid, number = number, status = status}
-      end
-    end
-    table.sort(ended, function(a, b) return a.number < b.number end)
-    for _, w in ipairs(ended) do
-      workers[w.pid] = nil
-      self:handle_worker_exit(w.number, w.pid, w.status)
-      -- server_close, in another task, is stopping them.
-      if self._shutdown_request then return end
-      local now = task.now()
-      local j = 0
-      for _, t in ipairs(restarts) do
-        if now - t < self.restart_window then
-          j = j + 1
-          restarts[j] = t
-        end
-      end
-      for k = #restarts, j + 1, -1 do restarts[k] = nil end
-      if #restarts >= self.max_restarts then
-        error(errors.RuntimeError(format("workers keep dying: %d restarts within %g seconds",
-          #restarts, self.restart_window)), 0)
-      end
-      local delay = restart_delay(#restarts)
-      if delay > 0 then
-        self._wakeup:wait(delay)
-        self._wakeup:clear()
-        if self._shutdown_request then return end
-      end
-      restarts[#restarts + 1] = task.now()
-      self:_start_worker(w.number, poll_interval)
-    end
-    self:service_actions()
-    self._wakeup:wait(poll_interval)
-    self._wakeup:clear()
-  end
-end
-
--- serve_forever([poll_interval]): in the parent, forks the workers, each of
--- which runs the ordinary serve_forever, and supervises them until
--- shutdown(), server_close(), SIGTERM (then it returns) or an error
--- (KeyboardInterrupt, too many restarts: raised again); the workers are
--- stopped and reaped in every case.
-function PreforkMixIn:serve_forever(poll_interval)
-  if poll_interval == nil then poll_interval = 0.5 end
-  if type(poll_interval) ~= "number" then
-    argerror(1, "serve_forever", "number expected, got " .. typename(poll_interval))
-  end
-  if self.worker_number ~= nil then
-    return M.super(PreforkMixIn, self):serve_forever(poll_interval)
-  end
-  if self.socket_type ~= socket.SOCK_STREAM then
-    error(errors.ValueError("PreforkMixIn serves stream sockets only"), 2)
-  end
-  local n = self.workers
-  if n == nil then n = posix.process_cpu_count() end
-  if math.type(n) ~= "integer" or n < 1 then
-    error(errors.ValueError("workers must be a positive integer, got " .. tostring(n)), 2)
-  end
-  self._is_shut_down:clear()
-  local _ <close> = finally(function()
-    self._shutdown_request = false
-    self._is_shut_down:set()
-  end)
-  self._wakeup = task.Event()
-  self._parent_pid = posix.getpid()
-  self._terminated = false
-  self.active_workers = {}
-  local previous = posix.signal(posix.SIGTERM, "flag")
-  posix.signal_caught(posix.SIGTERM) -- one from before is not this loop's
-  local ok, err = pcall(self._supervise, self, n, poll_interval)
-  posix.signal(posix.SIGTERM, previous or posix.SIG_DFL)
-  self:_stop_workers()
-  if not ok then error(err, 0) end
-end
-
--- shutdown(): as BaseServer's, and wakes the supervisor at once.
-function PreforkMixIn:shutdown()
-  self._shutdown_request = true
-  local wakeup = rawget(self, "_wakeup")
-  if wakeup then wakeup:set() end
-  self._is_shut_down:wait()
-end
-
--- In the parent, also stops and reaps the workers.
-function PreforkMixIn:server_close()
-  if self.worker_number == nil then
-    local wakeup = rawget(self, "_wakeup")
-    if wakeup then wakeup:set() end
-    self:_stop_workers()
-  end
-  M.super(PreforkMixIn, self):server_close()
-end
-
----------------------------------------------------------------------------
 -- The ready-made servers.
 
 M.ForkingUDPServer = define("ForkingUDPServer", {ForkingMixIn, UDPServer}, {})
 M.ForkingTCPServer = define("ForkingTCPServer", {ForkingMixIn, TCPServer}, {})
 M.ThreadingUDPServer = define("ThreadingUDPServer", {ThreadingMixIn, UDPServer}, {})
 M.ThreadingTCPServer = define("ThreadingTCPServer", {ThreadingMixIn, TCPServer}, {})
--- moonsock's: one request at a time in each worker, or a task per request.
+-- moonsock's (moonsock.prefork): one request at a time in each worker, or a
+-- task per request.
+local PreforkMixIn = require("moonsock.prefork").PreforkMixIn
+M.PreforkMixIn = PreforkMixIn
 M.PreforkTCPServer = define("PreforkTCPServer", {PreforkMixIn, TCPServer}, {})
 M.PreforkThreadingTCPServer = define("PreforkThreadingTCPServer", {PreforkMixIn, ThreadingMixIn, TCPServer}, {})
 
@@ -893,15 +606,7 @@ function SocketWriter:write(...)
   check_self(self, SocketWriter, "write")
   check_open(self)
   for i = 1, select("#", ...) do
-    local v = select(i, ...)
-    if math.type(v) == "integer" then
-      v = format("%d", v)
-    elseif type(v) == "number" then
-      v = format("%.14g", v)
-    elseif type(v) ~= "string" then
-      argerror(i, "write", "string expected, got " .. (v == nil and "nil" or typename(v)))
-    end
-    self._sock:sendall(v)
+    self._sock:sendall(fileio.tobytes(i, (select(i, ...)), "write"))
   end
   return self
 end
@@ -984,41 +689,8 @@ function BytesIO:getvalue()
   return self._buf
 end
 
--- Lua's "n" (liolib.c's read_number): the longest numeral prefix, at most
--- 200 characters; nil if what was consumed is no number.
-local function read_number(f)
-  local buf, p = f._buf, f._pos
-  p = buf:find("[^ \t\n\v\f\r]", p) or #buf + 1
-  local start = p
-  local function test(set)
-    local c = buf:sub(p, p)
-    if c ~= "" and p - start < 200 and set:find(c, 1, true) then
-      p = p + 1
-      return true
-    end
-    return false
-  end
-  local function digits(hex)
-    local n = 0
-    while p - start < 200 and buf:sub(p, p):match(hex and "%x" or "%d") do
-      p, n = p + 1, n + 1
-    end
-    return n
-  end
-  test("-+")
-  local hex, n = false, 0
-  if test("0") then
-    if test("xX") then hex = true else n = 1 end
-  end
-  n = n + digits(hex)
-  if test(".") then n = n + digits(hex) end
-  if n > 0 and test(hex and "pP" or "eE") then
-    test("-+")
-    digits(false)
-  end
-  f._pos = p
-  return tonumber(buf:sub(start, p - 1))
-end
+-- The readers of moonsock.fileio's formats over the string, from f._pos
+-- (a BytesIO has no second value to pass through: op is nil).
 
 local function read_line(f, keep)
   local buf, p = f._buf, f._pos
@@ -1029,41 +701,42 @@ local function read_line(f, keep)
   return buf:sub(p, (nl and not keep) and stop - 1 or stop)
 end
 
-local function read_one(f, fmt, i)
-  local buf = f._buf
-  if math.type(fmt) == "integer" or (type(fmt) == "number" and math.tointeger(fmt)) then
-    local n = math.tointeger(fmt)
-    if f._pos > #buf then return nil end
-    if n <= 0 then return "" end
-    local s = buf:sub(f._pos, f._pos + n - 1)
-    f._pos = f._pos + #s
+local function peek(f, _, k) return string.byte(f._buf, f._pos + k) end
+
+local readers = {
+  n = function(f)
+    local skip, len, valid = fileio.scan_number(peek, f)
+    local p = f._pos + skip
+    f._pos = p + len
+    return tonumber(valid and f._buf:sub(p, p + len - 1) or "")
+  end,
+  l = function(f) return read_line(f, false) end,
+  L = function(f) return read_line(f, true) end,
+  a = function(f)
+    local s = f._buf:sub(f._pos)
+    f._pos = #f._buf + 1
     return s
-  end
-  if type(fmt) ~= "string" then argerror(i, "read", "invalid format") end
-  local c = fmt:gsub("^%*", ""):sub(1, 1)
-  if c == "l" or c == "L" then return read_line(f, c == "L") end
-  if c == "a" then
-    local s = buf:sub(f._pos)
-    f._pos = #buf + 1
-    return s
-  end
-  if c == "n" then return read_number(f) end
-  argerror(i, "read", "invalid format")
+  end,
+}
+
+-- An integer count: up to n bytes, nil at EOF; 0: "" unless at EOF.
+local function read_chars(f, _, n)
+  if f._pos > #f._buf then return nil end
+  local s = f._buf:sub(f._pos, f._pos + n - 1)
+  f._pos = f._pos + #s
+  return s
+end
+
+local function read_zero(f)
+  if f._pos > #f._buf then return nil end
+  return ""
 end
 
 -- read(...): Lua's io formats ("l" with none); nil ends the results at EOF.
 function BytesIO:read(...)
   check_self(self, BytesIO, "read")
   check_open(self)
-  local n = select("#", ...)
-  if n == 0 then return read_line(self, false) end
-  local out = {}
-  for i = 1, n do
-    local v = read_one(self, (select(i, ...)), i)
-    out[i] = v
-    if v == nil then return table.unpack(out, 1, i) end
-  end
-  return table.unpack(out, 1, n)
+  return fileio.read_formats(self, nil, fileio.parse_formats(readers, "read", ...), read_chars, read_zero)
 end
 
 -- readline([limit]): Python's, the line with its "\n", "" at EOF.
@@ -1084,10 +757,10 @@ end
 function BytesIO:lines(...)
   check_self(self, BytesIO, "lines")
   check_open(self)
-  local fmts = table.pack(...)
+  local fmts = fileio.parse_formats(readers, "lines", ...)
   return function()
     if self.closed then error("file is already closed", 2) end
-    return self:read(table.unpack(fmts, 1, fmts.n))
+    return fileio.lines_result(fileio.read_formats(self, nil, fmts, read_chars, read_zero))
   end
 end
 
@@ -1096,14 +769,7 @@ function BytesIO:write(...)
   check_self(self, BytesIO, "write")
   check_open(self)
   for i = 1, select("#", ...) do
-    local v = select(i, ...)
-    if math.type(v) == "integer" then
-      v = format("%d", v)
-    elseif type(v) == "number" then
-      v = format("%.14g", v)
-    elseif type(v) ~= "string" then
-      argerror(i, "write", "string expected, got " .. (v == nil and "nil" or typename(v)))
-    end
+    local v = fileio.tobytes(i, (select(i, ...)), "write")
     local buf, p = self._buf, self._pos
     self._buf = buf:sub(1, p - 1) .. v .. buf:sub(p + #v)
     self._pos = p + #v

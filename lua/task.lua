@@ -3,6 +3,7 @@
 -- asyncio's Task. Synchronisation objects come from moonsock.sync.
 local core = require "moonsock.core.task"
 local errors = require "moonsock.errors"
+local check_timeout = require("moonsock.timeout").check
 
 local task = {}
 local methods = core.methods
@@ -72,9 +73,6 @@ local function check_handle(h, fname)
   end
 end
 
--- Python's threading.TIMEOUT_MAX: a longer join would be a wait without end.
-local TIMEOUT_MAX = 9223372036
-
 -- join([timeout]) -> the function's results; raises its error, or a
 -- TimeoutError if it has not ended within timeout seconds.
 function methods:join(timeout)
@@ -83,10 +81,9 @@ function methods:join(timeout)
   if not st then error("cannot join the main task", 2) end
   if self == core.current() then error("cannot join the current task", 2) end
   if timeout ~= nil and type(timeout) ~= "number" then
-    error("bad argument #1 to 'join' (number expected, got " .. type(timeout) .. ")", 2)
+    errors.argerror(1, "join", "number expected, got " .. type(timeout))
   end
-  if timeout ~= timeout then error("bad argument #1 to 'join' (Invalid value NaN (not a number))", 2) end
-  if timeout and timeout > TIMEOUT_MAX then error("bad argument #1 to 'join' (timeout value is too large)", 2) end
+  check_timeout(timeout, 1, "join")
   local deadline = timeout and core.now() + timeout
   while not st.done do
     -- Ended without recording how: its bookkeeping ran out of memory.

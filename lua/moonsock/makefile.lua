@@ -9,13 +9,15 @@
 -- done, so an error (a timeout, a reset, a cancel) loses no byte: the next
 -- read sees everything the failed one had received.
 local core = require "moonsock.core.task"
-local socket = require "socket"
 local errors = require "moonsock.errors"
+local fileio = require "moonsock.fileio"
 local repr = require "moonsock.repr"
 
 local byte, find, sub, format = string.byte, string.find, string.sub, string.format
-local concat, unpack = table.concat, table.unpack
-local tointeger, mtype = math.tointeger, math.type
+local concat = table.concat
+local tointeger = math.tointeger
+local scan_number, g_read, lines_result = fileio.scan_number, fileio.read_formats, fileio.lines_result
+local tobytes = fileio.tobytes
 
 local M = {}
 
@@ -24,7 +26,6 @@ M.DEFAULT_BUFFER_SIZE = DEFAULT_BUFFER_SIZE
 local MAX_RECV = 1 << 20  -- a read(n) of a huge n must not allocate n at once
 local ALL_RECV = 65536    -- chunk size of an "a" read, which keeps all it gets
 local MAX_SEND = 1 << 18  -- slices of a big flush, so a partial send copies little
-local L_MAXLENNUM = 200   -- liolib.c: the longest numeral "n" reads
 
 -- Python's io.UnsupportedOperation is an OSError; use it if errors.lua has it.
 local Unsupported = errors.UnsupportedOperation or errors.OSError
@@ -263,61 +264,12 @@ local function peek(f, op, k)
   return byte(buf, op.p + k)
 end
 
-local function isspace(c) return c == 32 or (c ~= nil and c >= 9 and c <= 13) end
-local function isdigit(c) return c ~= nil and c >= 48 and c <= 57 end
-local function isxdigit(c)
-  return c ~= nil and ((c >= 48 and c <= 57) or (c >= 97 and c <= 102) or (c >= 65 and c <= 70))
-end
-
--- "n": liolib.c's read_number step by step. It accepts the longest valid
--- prefix of a numeral (at most L_MAXLENNUM chars; one more invalidates it),
--- leaves the look-ahead char unread, and converts with tonumber, which is
--- lua_stringtonumber.
+-- "n": the numeral fileio scans, leaving the look-ahead char unread.
 local function read_number(f, op)
-  local k = 0
-  local c = peek(f, op, 0)
-  while isspace(c) do
-    k = k + 1
-    c = peek(f, op, k)
-  end
-  local start, n, overflow = k, 0, false
-  local function nextc()
-    if n >= L_MAXLENNUM then
-      overflow = true
-      return false
-    end
-    n = n + 1
-    k = k + 1
-    c = peek(f, op, k)
-    return true
-  end
-  local function test2(a, b)
-    if c == a or c == b then return nextc() end
-    return false
-  end
-  local function readdigits(hex)
-    local count = 0
-    while (hex and isxdigit(c) or (not hex and isdigit(c))) and nextc() do count = count + 1 end
-    return count
-  end
-  local count, hex = 0, false
-  test2(45, 43)                 -- "-", "+"
-  if test2(48, 48) then         -- "0"
-    if test2(120, 88) then      -- "x", "X"
-      hex = true
-    else
-      count = 1
-    end
-  end
-  count = count + readdigits(hex)
-  if test2(46, 46) then count = count + readdigits(hex) end -- "." (the C locale's point)
-  if count > 0 and test2(hex and 112 or 101, hex and 80 or 69) then -- "pP" / "eE"
-    test2(45, 43)
-    readdigits(false)
-  end
-  local text = overflow and "" or sub(f._rbuf, op.p + start, op.p + start + n - 1)
-  op.p = op.p + k
-  return tonumber(text)
+  local skip, len, valid = scan_number(peek, f, op)
+  local p = op.p + skip
+  op.p = p + len
+  return tonumber(valid and sub(f._rbuf, p, p + len - 1) or "")
 end
 
 local readers = {
@@ -327,55 +279,23 @@ local readers = {
   a = read_all,
 }
 
--- Formats become readers (or integer counts) before any byte is read, so a
--- bad format consumes nothing.
-local function parse_formats(fname, ...)
-  local n = select("#", ...)
-  local fmts = {n = n}
-  for i = 1, n do
-    local fmt = select(i, ...)
-    if type(fmt) == "number" then
-      local c = tointeger(fmt)
-      if not c then argerror(i, fname, "number has no integer representation") end
-      if c < 0 then argerror(i, fname, "count must be non-negative") end
-      fmts[i] = c
-    elseif type(fmt) == "string" then
-      local ch = sub(fmt, 1, 1) == "*" and sub(fmt, 2, 2) or sub(fmt, 1, 1)
-      local r = readers[ch]
-      if not r then argerror(i, fname, "invalid format") end
-      fmts[i] = r
-    else
-      argerror(i, fname, "string expected, got " .. (fmt == nil and "nil" or typename(fmt)))
-    end
-  end
-  if n == 0 then
-    fmts[1], fmts.n = readers.l, 1
-  end
-  return fmts
-end
+local function parse_formats(fname, ...) return fileio.parse_formats(readers, fname, ...) end
 
--- g_read: one value per format, stopping at the first that fails (nil).
-local function read_formats(f, fmts)
-  local _ <close> = acquire(f._rlock)
-  local op = {p = f._rpos, eof = false}
-  local out, n = {}, 0
-  for i = 1, fmts.n do
-    local fmt = fmts[i]
-    local v
-    if mtype(fmt) == "integer" then
-      if fmt == 0 then v = read_zero(f, op) else v = read_chars(f, op, fmt) end
-    else
-      v = fmt(f, op)
-    end
-    n = i
-    out[i] = v
-    if v == nil then break end
-  end
+-- Moves the file's cursor to where a read call ended, dropping the buffer
+-- once all of it is consumed; passes the call's values on.
+local function commit_read(f, op, ...)
   f._rpos = op.p
   if f._rpos > #f._rbuf then
     f._rbuf, f._rpos = "", 1
   end
-  return unpack(out, 1, n)
+  return ...
+end
+
+-- One read call: its formats from the cursor, which moves only at the end.
+local function read_formats(f, fmts)
+  local _ <close> = acquire(f._rlock)
+  local op = {p = f._rpos, eof = false}
+  return commit_read(f, op, g_read(f, op, fmts, read_chars, read_zero))
 end
 
 local function check_readable(f, fname)
@@ -393,12 +313,6 @@ end
 function File:read(...)
   check_readable(self, "read")
   return read_formats(self, parse_formats("read", ...))
-end
-
--- io's iterator ends (returns nothing) when the first value is nil.
-local function lines_result(first, ...)
-  if first == nil then return end
-  return first, ...
 end
 
 function File:lines(...)
@@ -480,17 +394,6 @@ local function flush(f)
   flush_locked(f)
 end
 
--- g_write's conversions: integers with "%d", floats with LUA_NUMBER_FMT.
-local function tobytes(i, v)
-  local t = type(v)
-  if t == "string" then return v end
-  if t == "number" then
-    if mtype(v) == "integer" then return format("%d", v) end
-    return format("%.14g", v)
-  end
-  argerror(i, "write", "string expected, got " .. (v == nil and "nil" or typename(v)))
-end
-
 local function write_strs(f, strs, n)
   local _ <close> = acquire(f._wlock)
   local q, len, nl = f._wq, f._wlen, false
@@ -511,7 +414,7 @@ function File:write(...)
   check_writable(self, "write")
   local n = select("#", ...)
   local strs = {}
-  for i = 1, n do strs[i] = tobytes(i, (select(i, ...))) end
+  for i = 1, n do strs[i] = tobytes(i, (select(i, ...)), "write") end
   return write_strs(self, strs, n)
 end
 
@@ -620,24 +523,16 @@ end
 
 ---------------------------------------------------------------------------
 
--- Blames the first caller outside socket.lua: sock:makefile may reach new
--- by a tail call or not.
-local socket_source = debug.getinfo(socket.create_connection, "S").source
+-- new's errors blame the line that called sock:makefile: socket.lua calls
+-- new (not as a tail call) and has checked self.
 local function makefile_error(msg)
-  local level = 3 -- 1: this function, 2: new, 3: new's caller
-  while true do
-    local info = debug.getinfo(level, "S")
-    if not info or info.source ~= socket_source then break end
-    level = level + 1
-  end
-  error(msg, level)
+  error(msg, 4) -- 1: this function, 2: new, 3: sock:makefile, 4: its caller
 end
 
--- new(sock, mode, buffering), for sock:makefile(mode, buffering).
+-- new(sock, mode, buffering), for sock:makefile(mode, buffering), which
+-- has checked that sock is a socket. socket.lua requires this module, not
+-- the other way round: what a file needs of its socket are its methods.
 function M.new(sock, mode, buffering)
-  if not socket.issocket(sock) then
-    makefile_error("calling 'makefile' on bad self (socket expected, got " .. typename(sock) .. ")")
-  end
   if mode == nil then mode = "r" end
   if type(mode) ~= "string" then
     makefile_error("bad argument #1 to 'makefile' (string expected, got " .. typename(mode) .. ")")
