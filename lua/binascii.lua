@@ -23,7 +23,7 @@ local M = {}
 -- Lua's own wording for a wrong argument, at the caller's line.
 local argerror = errors.argerror
 
-local function typename(v) return v == nil and "no value" or type(v) end
+local typename = errors.argtypename
 
 -- Python prints the class as binascii.Error, and so does errors.describe.
 M.Error = errors["binascii.Error"] or errors.define("binascii.Error", errors.ValueError)
