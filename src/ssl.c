@@ -71,7 +71,8 @@ typedef struct {
  * the wire format), whether post-handshake auth is on, the key log file. */
 static int ex_alpn = -1, ex_pha = -1, ex_keylog = -1;
 
-/* Registry key of ssl.lua's error factory. */
+/* Registry key of ssl.lua's error factory: factory(number, library, reason,
+ * text, verify_code, verify_message, operation[, owner]) -> error object. */
 static const char error_factory_key = 0;
 
 /* ---- checking ---- */
@@ -187,8 +188,9 @@ static int raise_ssl(lua_State *L, tls_conn *c, int err, int ret, int sys_err, i
     lua_pushnil(L);
   }
   lua_pushstring(L, op_names[op]);
+  lua_getiuservalue(L, 1, 2); /* the owner, whose server_hostname a mismatch names */
   ERR_clear_error();
-  lua_call(L, 7, 1);
+  lua_call(L, 8, 1);
   return lua_error(L);
 }
 
@@ -920,10 +922,10 @@ static int membio_write(lua_State *L) {
   tls_membio *b = check_membio(L, 1);
   size_t n;
   const char *data = luaL_checklstring(L, 2, &n);
-  if (n > INT_MAX) return ms_raise(L, "OverflowError", 0, "string longer than 2147483647 bytes");
+  if (n > INT_MAX) return ms_raise(L, "ValueError", 0, "string longer than 2147483647 bytes");
   if (b->eof_written) {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &error_factory_key);
-    lua_pushinteger(L, PY_SSL_ERROR_SSL);
+    lua_pushinteger(L, 0); /* no error number: the text alone, as Python */
     lua_pushnil(L);
     lua_pushnil(L);
     lua_pushliteral(L, "cannot write() after write_eof()");
@@ -1395,6 +1397,33 @@ static int mod_rand_status(lua_State *L) {
   return 1;
 }
 
+/* b64encode(bytes) and b64decode(text without whitespace): for PEM. */
+static int mod_b64encode(lua_State *L) {
+  size_t n;
+  const unsigned char *p = (const unsigned char *)luaL_checklstring(L, 1, &n);
+  luaL_argcheck(L, n < INT_MAX / 2, 1, "too long");
+  luaL_Buffer b;
+  unsigned char *out = (unsigned char *)luaL_buffinitsize(L, &b, 4 * ((n + 2) / 3) + 1);
+  int len = EVP_EncodeBlock(out, p, (int)n);
+  luaL_pushresultsize(&b, (size_t)len);
+  return 1;
+}
+
+static int mod_b64decode(lua_State *L) {
+  size_t n;
+  const char *p = luaL_checklstring(L, 1, &n);
+  luaL_argcheck(L, n < INT_MAX / 2, 1, "too long");
+  if (n % 4) return ms_raise(L, "binascii.Error", 0, "Incorrect padding");
+  luaL_Buffer b;
+  unsigned char *out = (unsigned char *)luaL_buffinitsize(L, &b, 3 * (n / 4) + 1);
+  int len = n ? EVP_DecodeBlock(out, (const unsigned char *)p, (int)n) : 0;
+  if (len < 0) return ms_raise(L, "binascii.Error", 0, "Invalid base64-encoded string");
+  /* EVP_DecodeBlock counts the padding as zero bytes. */
+  for (size_t i = n; i > 0 && p[i - 1] == '=' && len > 0; i--) len--;
+  luaL_pushresultsize(&b, (size_t)len);
+  return 1;
+}
+
 static int mod_default_verify_paths(lua_State *L) {
   lua_pushstring(L, X509_get_default_cert_file_env());
   lua_pushstring(L, X509_get_default_cert_file());
@@ -1526,6 +1555,8 @@ int ms_open_ssl(lua_State *L) {
       {"RAND_bytes", mod_rand_bytes},
       {"RAND_status", mod_rand_status},
       {"default_verify_paths", mod_default_verify_paths},
+      {"b64encode", mod_b64encode},
+      {"b64decode", mod_b64decode},
       {NULL, NULL}};
   if (ex_alpn < 0) {
     ex_alpn = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, free_alpn);

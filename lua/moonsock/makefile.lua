@@ -634,8 +634,12 @@ local function makefile_error(msg)
 end
 
 -- new(sock, mode, buffering), for sock:makefile(mode, buffering).
+-- Metatables of objects that act as sockets for a file (ssl's SSLSocket:
+-- recv, send, fileno and close over TLS).
+M.socket_like = setmetatable({}, {__mode = "k"})
+
 function M.new(sock, mode, buffering)
-  if not socket.issocket(sock) then
+  if not socket.issocket(sock) and not M.socket_like[getmetatable(sock)] then
     makefile_error("calling 'makefile' on bad self (socket expected, got " .. typename(sock) .. ")")
   end
   if mode == nil then mode = "r" end
