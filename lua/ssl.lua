@@ -614,7 +614,7 @@ ssl.SSLObject = SSLObject
 
 local WRAP_BIO_OPTS = {server_side = "boolean", server_hostname = "string", session = "table"}
 
-local function check_hostname_arg(ctx, server_side, hostname, fname)
+local function check_hostname_arg(ctx, server_side, hostname)
   if server_side and hostname then
     error(ValueError("server_hostname can only be specified in client mode"), 3)
   end
@@ -744,7 +744,7 @@ function SSLSocket:write(data)
   return conn_of(self):write(sock, data)
 end
 
-local function check_flags(self, flags, fname)
+local function check_flags(flags, fname)
   if flags ~= nil and flags ~= 0 then
     error(ValueError(format("non-zero flags not allowed in calls to %s() on <class 'ssl.SSLSocket'>",
       fname)), 3)
@@ -756,7 +756,7 @@ function SSLSocket:recv(n, flags)
   check_int(n, 1, "recv")
   if n < 0 then argerror(1, "recv", "negative buffersize in recv") end
   if not rawget(self, "_conn") then return sock:recv(n, flags) end
-  check_flags(self, flags, "recv")
+  check_flags(flags, "recv")
   if n == 0 then return "" end
   return self:read(n)
 end
@@ -771,7 +771,7 @@ function SSLSocket:send(data, flags)
   local sock = inner(self, "send")
   check_type(data, "string", 1, "send")
   if not rawget(self, "_conn") then return sock:send(data, flags) end
-  check_flags(self, flags, "send")
+  check_flags(flags, "send")
   if #data == 0 then return 0 end
   return conn_of(self):write(sock, data)
 end
@@ -780,7 +780,7 @@ function SSLSocket:sendall(data, flags)
   local sock = inner(self, "sendall")
   check_type(data, "string", 1, "sendall")
   if not rawget(self, "_conn") then return sock:sendall(data, flags) end
-  check_flags(self, flags, "sendall")
+  check_flags(flags, "sendall")
   conn_of(self):writeall(sock, data)
 end
 

@@ -24,6 +24,7 @@
 typedef struct {
   int fd;
   int err;
+  int eof; /* the last read met the end of the stream */
 } sockbio;
 
 static BIO_METHOD *sockbio_method;
@@ -45,6 +46,7 @@ static int sockbio_read(BIO *b, char *buf, int len) {
     return -1;
   }
   s->err = 0;
+  s->eof = n == 0;
   return (int)n;
 }
 
@@ -77,6 +79,9 @@ static int sockbio_puts(BIO *b, const char *str) {
  * no-op (every write goes straight to the kernel), the rest unsupported. */
 static long sockbio_ctrl(BIO *b, int cmd, long num, void *ptr) {
   switch (cmd) {
+  case BIO_CTRL_EOF:
+    /* OpenSSL tells an unexpected EOF from an error by asking this. */
+    return ((sockbio *)BIO_get_data(b))->eof;
   case BIO_CTRL_FLUSH:
   case BIO_CTRL_PUSH:
   case BIO_CTRL_POP:
