@@ -881,22 +881,14 @@ sslsocket_mt.__gc = function(s)
 end
 
 -- <ssl.SSLSocket fd=4, family=2, type=1, proto=6, laddr=..., raddr=...>:
--- Python 3.11 prints the numbers.
+-- the inner socket's repr, with the numbers Python 3.11 prints there.
 sslsocket_mt.__tostring = function(s)
   local sock = rawget(s, "_sock")
-  local fd = sock:fileno()
   local mf = package.loaded["moonsock.makefile"]
-  local closed = (fd < 0 or (mf and mf.close_pending(s))) and " [closed]" or ""
-  local parts = {format("<ssl.SSLSocket%s fd=%d, family=%d, type=%d, proto=%d", closed, fd,
-    sock.family, sock.type, sock.proto)}
-  if fd >= 0 then
-    local ok, laddr = pcall(sock.getsockname, sock)
-    if ok and laddr and laddr ~= "" then parts[#parts + 1] = ", laddr=" .. tostring(laddr) end
-    local okp, raddr = pcall(sock.getpeername, sock)
-    if okp and raddr and raddr ~= "" then parts[#parts + 1] = ", raddr=" .. tostring(raddr) end
-  end
-  parts[#parts + 1] = ">"
-  return table.concat(parts)
+  local text = tostring(sock):gsub("family=[%w_]+", "family=" .. sock.family, 1)
+    :gsub("type=[%w_]+", "type=" .. sock.type, 1)
+  local closed = (mf and mf.close_pending(s) and not text:find("^<socket %[closed%]")) and " [closed]" or ""
+  return (text:gsub("^<socket", "<ssl.SSLSocket" .. closed, 1))
 end
 ssl.SSLSocket = SSLSocket
 require("moonsock.makefile").socket_like[sslsocket_mt] = true
@@ -1064,12 +1056,23 @@ function ssl.get_server_certificate(addr, opts)
   else
     ctx.verify_mode = ssl.CERT_NONE
   end
-  local sock <close> = socket.create_connection(addr, opts.timeout)
+  local ok, sock = pcall(socket.create_connection, addr, opts.timeout)
+  if not ok then
+    local why = type(sock) == "string" and sock:match("bad argument #1 to 'create_connection' %((.*)%)$")
+    if why then argerror(1, "get_server_certificate", why) end
+    error(sock, 2)
+  end
+  local _ <close> = sock
   local s <close> = ctx:wrap_socket(sock, {server_hostname = addr[1]})
   return ssl.DER_cert_to_PEM_cert(s:getpeercert(true))
 end
 
-function ssl.RAND_bytes(n) return core.RAND_bytes(check_int(n, 1, "RAND_bytes")) end
+local INT_MIN, INT_MAX = -(1 << 31), (1 << 31) - 1
+function ssl.RAND_bytes(n)
+  check_int(n, 1, "RAND_bytes")
+  if n < INT_MIN or n > INT_MAX then argerror(1, "RAND_bytes", "Python int too large to convert to C int") end
+  return core.RAND_bytes(n)
+end
 function ssl.RAND_status() return core.RAND_status() end
 
 function ssl.get_protocol_name(code)
