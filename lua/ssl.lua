@@ -144,6 +144,10 @@ local function check_int(v, n, fname)
   return v
 end
 
+-- The range of a C int, beyond which Python raises OverflowError (an
+-- argument error here, as in the other modules).
+local INT_MIN, INT_MAX = -(1 << 31), (1 << 31) - 1
+
 local function check_opts(opts, n, fname, known)
   if opts == nil then return {} end
   if type(opts) ~= "table" then argerror(n, fname, "table expected, got " .. typename(opts)) end
@@ -263,6 +267,9 @@ context_mt.__tostring = function(c) return format("<ssl.SSLContext object at %p>
 local function new_context(protocol)
   if protocol == nil then protocol = ssl.PROTOCOL_TLS end
   check_int(protocol, 1, "SSLContext")
+  if protocol < INT_MIN or protocol > INT_MAX then
+    argerror(1, "SSLContext", "Python int too large to convert to C int")
+  end
   local c = setmetatable({_ctx = core.context(protocol), _check_hostname = protocol == 16,
     _post_handshake_auth = false, _checks_common_name = true}, context_mt)
   return c
@@ -1067,7 +1074,6 @@ function ssl.get_server_certificate(addr, opts)
   return ssl.DER_cert_to_PEM_cert(s:getpeercert(true))
 end
 
-local INT_MIN, INT_MAX = -(1 << 31), (1 << 31) - 1
 function ssl.RAND_bytes(n)
   check_int(n, 1, "RAND_bytes")
   if n < INT_MIN or n > INT_MAX then argerror(1, "RAND_bytes", "Python int too large to convert to C int") end

@@ -552,13 +552,13 @@ M.FUNCS = {
   ["parse.SplitResult"] = {kinds = {query = "text"}},
   ["r:_replace"] = {kinds = {changes = "changes"}, py = "R._replace(**{1})"},
   -- ssl
-  ["ssl.SSLContext"] = {valid = {protocol = v("16", "16")}},
-  ["ssl.create_default_context"] = {valid = {
+  ["ssl.SSLContext"] = {kinds = {protocol = "int"}, valid = {protocol = v("16", "16")}},
+  ["ssl.create_default_context"] = {kinds = {purpose = "table"}, valid = {
     purpose = v("M.ssl.Purpose.SERVER_AUTH", "ssl.Purpose.SERVER_AUTH")}},
-  ["ssl.cert_time_to_seconds"] = {valid = {
+  ["ssl.cert_time_to_seconds"] = {kinds = {cert_time = "text"}, valid = {
     cert_time = v('"May  9 00:00:00 2007 GMT"', "'May  9 00:00:00 2007 GMT'")}},
-  ["ssl.DER_cert_to_PEM_cert"] = {valid = {der = v('"0\\0"', "b'0\\x00'")}},
-  ["ssl.PEM_cert_to_DER_cert"] = {valid = {
+  ["ssl.DER_cert_to_PEM_cert"] = {kinds = {der = "bytes"}, valid = {der = v('"0\\0"', "b'0\\x00'")}},
+  ["ssl.PEM_cert_to_DER_cert"] = {kinds = {pem = "text"}, valid = {
     pem = v('"-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----\\n"',
             "'-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----\\n'")}},
   -- binascii
