@@ -40,7 +40,7 @@ $(CC) $(CFLAGS) -std=c11 -D_GNU_SOURCE -DNDEBUG -fvisibility=hidden \
   -Iinclude -Isrc -Ibuild/gen -I$(LUA_INCDIR) -I$(LIBUV_INCDIR) $(LIBFLAG) \
   -o build/rock/moonsock.so \
   src/*.c build/gen/luamodules.c \
-  -L$(LIBUV_LIBDIR) -luv -lm -lpthread
+  -L$(LIBUV_LIBDIR) -luv -lssl -lcrypto -lm -lpthread
 ]],
   install = {
     lib = { moonsock = "build/rock/moonsock.so" },

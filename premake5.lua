@@ -65,7 +65,7 @@ project "libmoonsock-shared"
   objdir(obj .. "shared")
   common()
   files { "src/*.c", "build/gen/luamodules.c" }
-  links { lua_lib, "uv", "m", "dl", "pthread" }
+  links { lua_lib, "uv", "ssl", "crypto", "m", "dl", "pthread" }
   linkoptions { "-Wl,-soname,libmoonsock.so.0", "-Wl,--no-undefined" }
   postbuildcommands { "cd ../" .. out "lib" .. " && ln -sf libmoonsock.so.0.1.0 libmoonsock.so.0 && ln -sf libmoonsock.so.0 libmoonsock.so" }
 
@@ -79,13 +79,13 @@ project "moonsock-lua"
   objdir(obj .. "luamod")
   common()
   files { "src/*.c", "build/gen/luamodules.c" }
-  links { "uv", "m", "pthread" }
+  links { "uv", "ssl", "crypto", "m", "pthread" }
 
 -- premake4 turns a sibling link into -lmoonsock, which lib/libmoonsock.so
 -- would satisfy: the archive is named first, and --as-needed drops the
 -- unused shared one. The static library's hidden symbols stay reachable.
 local function static_host()
-  links { "libmoonsock", lua_lib, "uv", "m", "dl", "pthread" }
+  links { "libmoonsock", lua_lib, "uv", "ssl", "crypto", "m", "dl", "pthread" }
   linkoptions { "-Wl,--as-needed", "../" .. out "lib" .. "/libmoonsock.a" }
 end
 

@@ -22,6 +22,7 @@ local asynchat = require "asynchat"
 local ipaddress = require "ipaddress"
 local parse = require "urllib.parse"
 local binascii = require "binascii"
+local sslmod = require "ssl"
 local errno = require "errno"
 local posix = require "moonsock.posix"
 local class = require "moonsock.class"
@@ -219,7 +220,7 @@ local PY_PRELUDE = [[
 import warnings
 warnings.simplefilter('ignore')
 import builtins, collections, io, os, shutil, signal, socket, tempfile
-import select, selectors, socketserver, asyncore, asynchat, ipaddress, urllib.parse, binascii, errno
+import select, selectors, socketserver, asyncore, asynchat, ipaddress, urllib.parse, binascii, errno, ssl
 A, B = socket.socketpair()
 TMP = tempfile.mkdtemp()
 def server(cls):
@@ -419,7 +420,7 @@ end
 local modules = {socket = socket, task = task, thread = thread, errors = errors, repr = repr,
                  select = selectmod, selectors = selectors, socketserver = socketserver, asyncore = asyncore,
                  asynchat = asynchat, ipaddress = ipaddress, parse = parse, binascii = binascii, errno = errno,
-                 posix = posix, class = class}
+                 posix = posix, class = class, ssl = sslmod}
 
 -- The modules added after the first five, with the section documenting
 -- each and the Python module its "same" names are looked up in.
@@ -431,6 +432,7 @@ local NEW_MODULES = {
   {prefix = "asynchat", section = "asynchat", py = "asynchat"},
   {prefix = "ipaddress", section = "ipaddress", py = "ipaddress"},
   {prefix = "parse", section = "urllib.parse", py = "urllib.parse"},
+  {prefix = "ssl", section = "ssl", py = "ssl"},
   {prefix = "binascii", section = "binascii", py = "binascii"},
   {prefix = "errno", section = "errno", py = "errno"},
   {prefix = "posix", section = "moonsock.posix", py = "os"},
@@ -444,6 +446,7 @@ local CONSTANTS_PY = {
   select = {expr = "getattr(select, n)", names = "select"},
   asyncore = {expr = "getattr(asyncore, n)"},
   errno = {expr = "getattr(errno, n)", names = "errno"},
+  ssl = {expr = "int(getattr(ssl, n))"},
   posix = {expr = "getattr(signal if n.startswith('SIG') else os, n)"},
 }
 
@@ -455,7 +458,8 @@ local SECTION_TITLES = {
   ["Selector objects"] = true, ["Selector keys"] = true, ["Servers"] = true, ["Request handlers"] = true,
   ["Writer objects"] = true, ["BytesIO objects"] = true, ["Dispatchers"] = true, ["File wrappers"] = true,
   ["Chat channels"] = true, ["Producers"] = true, ["Deques"] = true, ["Address and network objects"] = true,
-  ["Iterators"] = true, ["Result objects"] = true,
+  ["Iterators"] = true, ["Result objects"] = true, ["Context objects"] = true, ["SSLSocket objects"] = true,
+  ["SSLObject and MemoryBIO objects"] = true,
 }
 
 -- Parses "### prefix.name(args)" / "### prefix:name(args)" / "### cls(args)".
@@ -642,7 +646,7 @@ describe("docs/api.md", function()
   it("has the sections in the order of the brief", function()
     local want = {"The task model", "socket", "task", "Synchronisation objects", "thread",
                   "select", "selectors", "socketserver", "asyncore", "asynchat", "ipaddress", "urllib.parse",
-                  "binascii", "errno", "moonsock.posix", "moonsock.class", "repl",
+                  "ssl", "binascii", "errno", "moonsock.posix", "moonsock.class", "repl",
                   "Command line", "moonsock.errors", "moonsock.repr"}
     assert.are.same(want, sections)
     local missing = {}
@@ -760,7 +764,7 @@ describe("docs/api.md", function()
     -- answer does not depend on which specs ran before.
     for _, m in ipairs {"socket", "task", "thread", "select", "selectors", "socketserver", "asyncore",
                         "asynchat", "ipaddress", "urllib.parse", "binascii", "errno", "moonsock.posix",
-                        "moonsock.makefile"} do
+                        "moonsock.makefile", "ssl"} do
       require(m)
     end
     local set, missing = documented_set(), {}
@@ -924,7 +928,7 @@ describe("docs/api.md", function()
       end
     end
     assert.is_true(#requests > 100)
-    local code = {"import warnings\nwarnings.simplefilter('ignore')\nimport select, asyncore, errno, os, signal"}
+    local code = {"import warnings\nwarnings.simplefilter('ignore')\nimport select, asyncore, errno, os, signal, ssl"}
     for i, r in ipairs(requests) do
       code[#code + 1] = ("n = %q\nprint(%d, %s)"):format(r.name, i, r.expr)
     end

@@ -74,6 +74,7 @@ static int moonsock_open_modules_p(lua_State *L) {
 
   moonsock_preload(L, "moonsock.core.task", ms_open_task);
   moonsock_preload(L, "moonsock.core.socket", ms_open_socket);
+  moonsock_preload(L, "moonsock.core.ssl", ms_open_ssl);
   moonsock_preload(L, "select", ms_open_select);
   moonsock_preload(L, "moonsock.posix", ms_open_posix);
   moonsock_preload(L, "errno", ms_open_errno);

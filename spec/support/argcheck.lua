@@ -551,6 +551,16 @@ M.FUNCS = {
   ["parse.ParseResult"] = {kinds = {query = "text"}},
   ["parse.SplitResult"] = {kinds = {query = "text"}},
   ["r:_replace"] = {kinds = {changes = "changes"}, py = "R._replace(**{1})"},
+  -- ssl
+  ["ssl.SSLContext"] = {kinds = {protocol = "int"}, valid = {protocol = v("16", "16")}},
+  ["ssl.create_default_context"] = {kinds = {purpose = "table"}, valid = {
+    purpose = v("M.ssl.Purpose.SERVER_AUTH", "ssl.Purpose.SERVER_AUTH")}},
+  ["ssl.cert_time_to_seconds"] = {kinds = {cert_time = "text"}, valid = {
+    cert_time = v('"May  9 00:00:00 2007 GMT"', "'May  9 00:00:00 2007 GMT'")}},
+  ["ssl.DER_cert_to_PEM_cert"] = {kinds = {der = "bytes"}, valid = {der = v('"0\\0"', "b'0\\x00'")}},
+  ["ssl.PEM_cert_to_DER_cert"] = {kinds = {pem = "text"}, valid = {
+    pem = v('"-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----\\n"',
+            "'-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----\\n'")}},
   -- binascii
   ["binascii.unhexlify"] = {valid = {hexstr = v('"00"', "b'00'")}},
   ["binascii.a2b_hex"] = {valid = {hexstr = v('"00"', "b'00'")}},
@@ -630,14 +640,14 @@ M.CLOSABLE = {sock = true, file = true, epoll = true, sel = true, server = true,
 -- moonsock's own: their functions need a py in FUNCS to be compared).
 M.PYMOD = {socket = "socket", select = "select", selectors = "selectors", socketserver = "socketserver",
            asyncore = "asyncore", asynchat = "asynchat", ipaddress = "ipaddress", parse = "urllib.parse",
-           binascii = "binascii", posix = "os", thread = "_thread"}
+           binascii = "binascii", posix = "os", thread = "_thread", ssl = "ssl"}
 
 -- The module each prefix calls (the Lua side's M.<prefix>).
 M.MODULES = {socket = "socket", task = "task", thread = "thread", select = "select", selectors = "selectors",
              socketserver = "socketserver", asyncore = "asyncore", asynchat = "asynchat",
              ipaddress = "ipaddress", parse = "urllib.parse", binascii = "binascii", errno = "errno",
              posix = "moonsock.posix", class = "moonsock.class", errors = "moonsock.errors",
-             repr = "moonsock.repr", repl = "repl"}
+             repr = "moonsock.repr", repl = "repl", ssl = "ssl"}
 
 -- ---------------------------------------------------------------------------
 -- Cases
@@ -656,6 +666,7 @@ M.NUMERIC = {int = true, size = true, number = true, fd = true, port = true, soc
 -- Functions that take an options table (Python's keyword arguments) in
 -- place of an optional argument: a table there is no wrong value.
 M.OPTIONS = {"^parse%.", "^binascii%.hexlify$", "^binascii%.b2a_hex$", "^asyncore%.loop$", "^net:subnets$",
+             "^ssl%.create_default_context$", "^ssl%.get_server_certificate$",
              "^net:supernet$"}
 
 local function takes_options(key)
@@ -1119,7 +1130,7 @@ M.PY_PRELUDE = [=[
 import warnings
 warnings.simplefilter('ignore')
 import sys, os, io, gc, signal, socket, select, selectors, socketserver, asyncore, asynchat, ipaddress
-import urllib.parse, binascii, errno, threading, queue, time, _thread, collections
+import urllib.parse, binascii, errno, ssl, threading, queue, time, _thread, collections
 sys.setrecursionlimit(10000)
 HUGE_B = b'x' * HUGE_N
 HUGE_T = 'x' * HUGE_N
