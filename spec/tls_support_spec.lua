@@ -141,6 +141,25 @@ describe("the python3 ssl peer (tlspeer.py)", function()
     assert.are.equal("UNSUPPORTED_PROTOCOL", tls.finish(srv)[1].reason)
   end)
 
+  it("python_client parks only the calling task (a server under test in a task keeps running)", function()
+    local task = require "task"
+    local srv = server({"--cert", pki.server.chain, "--key", pki.server.key})
+    local ticks, done = 0, false
+    local ticker = task.spawn(function()
+      while not done do
+        ticks = ticks + 1
+        task.sleep(0.01)
+      end
+    end)
+    local r, code, err = tls.python_client("127.0.0.1", srv.port, {"--ca", pki.ca, "--server-hostname", "localhost"})
+    done = true
+    ticker:join(5)
+    assert.are.equal(0, code, err)
+    assert.are.equal("hello over TLS", r.received)
+    assert.is_true(ticks > 5, "the ticker ran " .. ticks .. " times")
+    tls.finish(srv)
+  end)
+
   it("serves IPv6 loopback", function()
     local srv = server({"::1", "--cert", pki.server_rsa.chain, "--key", pki.server_rsa.key})
     local r, code, err = tls.python_client("::1", srv.port, {"--ca", pki.ca})

@@ -68,10 +68,26 @@ function M.finish(server, seconds)
   return reports, res
 end
 
--- python_client(host, port, args) -> report, exit status, stderr.
-function M.python_client(host, port, args)
-  local out, err, code = h.run(string.format("timeout 30 python3 %s client %s %d %s",
-    h.shell_quote(M.TLSPEER), h.shell_quote(host), port, quote_all(args)))
+-- Runs a command in the background, bounded by `seconds`, and waits for it
+-- with task.sleep: a moonsock server that a spec runs in a task of its own
+-- process keeps serving meanwhile (io.popen would stop every task).
+-- `input`, when given, is the command's standard input. -> out, err, code.
+local function run(cmd, seconds, input)
+  local path
+  if input then
+    path = h.write_temp(input)
+    cmd = "sh -c " .. h.shell_quote("exec " .. cmd .. " < " .. h.shell_quote(path))
+  end
+  local res = ex.finish(ex.start(cmd, seconds), seconds + 5)
+  if path then os.remove(path) end
+  return res.out, res.err, res.code
+end
+
+-- python_client(host, port, args[, seconds]) -> report, exit status, stderr;
+-- bounded by `seconds` (30).
+function M.python_client(host, port, args, seconds)
+  local out, err, code = run(string.format("python3 %s client %s %d %s",
+    h.shell_quote(M.TLSPEER), h.shell_quote(host), port, quote_all(args)), seconds or 30)
   local line = out:match("^([^\n]*)\n")
   return line and decode(line), code, err
 end
@@ -93,12 +109,9 @@ function M.stop(server) ex.stop(server.proc) end
 -- status of openssl s_client, which reads `input` and ends at its end
 -- (-ign_eof keeps it until the server closes; bounded by `seconds`, 10).
 function M.s_client(host, port, args, input, seconds)
-  local path = h.write_temp(input or "")
-  local out, err, code = h.run(string.format("timeout %d openssl s_client -connect %s %s < %s",
-    seconds or 10, h.shell_quote((host:find(":") and "[" .. host .. "]" or host) .. ":" .. port),
-    quote_all(args), h.shell_quote(path)))
-  os.remove(path)
-  return out, err, code
+  return run(string.format("openssl s_client -connect %s %s",
+    h.shell_quote((host:find(":") and "[" .. host .. "]" or host) .. ":" .. port), quote_all(args)),
+    seconds or 10, input or "")
 end
 
 -- verify(cert, args) -> the output and exit status of `openssl verify`.
