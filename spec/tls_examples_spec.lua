@@ -14,7 +14,7 @@
 -- are pending, and the Python/Python pairings still run.
 --
 -- Run: bin/moonsock /usr/bin/busted spec/tls_examples_spec.lua
-local json = require "dkjson"
+local json = require "dkjson" -- Debian lua-dkjson, which lua-busted depends on
 local ex = require "spec.support.examples"
 local pki = require("spec.support.pki")()
 

@@ -9,7 +9,7 @@
 --   local report, code = tls.python_client("127.0.0.1", port, {"--ca", pki.ca})
 --   local srv = tls.s_server({"-cert", ..., "-key", ..., "-rev"})   -- srv.port
 --   local out, err, code = tls.s_client("127.0.0.1", port, {"-CAfile", pki.ca}, "input")
-local json = require "dkjson"
+local json = require "dkjson" -- Debian lua-dkjson, which lua-busted depends on
 local ex = require "spec.support.examples"
 local h = require "spec.support.helpers"
 
