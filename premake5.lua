@@ -67,7 +67,7 @@ project "libmoonsock-shared"
   common()
   files { "src/*.c", "build/gen/luamodules.c" }
   excludes { "src/main.c", "src/lineedit.c" }
-  links { lua_lib, "uv", "m", "dl", "pthread" }
+  links { lua_lib, "uv", "ssl", "crypto", "m", "dl", "pthread" }
   linkoptions { "-Wl,-soname,libmoonsock.so.0", "-Wl,--no-undefined" }
   postbuildcommands { "cd ../" .. out "lib" .. " && ln -sf libmoonsock.so.0.1.0 libmoonsock.so.0 && ln -sf libmoonsock.so.0 libmoonsock.so" }
 
@@ -82,7 +82,7 @@ project "moonsock-lua"
   common()
   files { "src/*.c", "build/gen/luamodules.c" }
   excludes { "src/main.c", "src/lineedit.c" }
-  links { "uv", "m", "pthread" }
+  links { "uv", "ssl", "crypto", "m", "pthread" }
 
 project "moonsock"
   kind "ConsoleApp"
@@ -94,7 +94,7 @@ project "moonsock"
   -- compiles the sources itself rather than linking either library (with
   -- lib/libmoonsock.so present, -lmoonsock would pick the shared one).
   files { "src/*.c", "build/gen/luamodules.c" }
-  links { lua_lib, "uv", "m", "dl", "pthread", "edit" }
+  links { lua_lib, "uv", "ssl", "crypto", "m", "dl", "pthread", "edit" }
   linkoptions { "-Wl,-E" }
 
 -- Programs that embed moonsock through include/moonsock.h, linked with the
@@ -110,7 +110,7 @@ local function embedding_host(name, dir, sources)
     objdir(obj .. name)
     common()
     files(sources)
-    links { "libmoonsock", lua_lib, "uv", "m", "dl", "pthread" }
+    links { "libmoonsock", lua_lib, "uv", "ssl", "crypto", "m", "dl", "pthread" }
     linkoptions { "-Wl,--as-needed", "../" .. out "lib" .. "/libmoonsock.a" }
     -- Symbols (not stripped), for valgrind's reports.
     if premake4 then flags { "Symbols" } else symbols "On" end

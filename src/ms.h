@@ -125,6 +125,7 @@ ms_io *ms_socket_io(lua_State *L, int idx, double *timeout);
 /* ---- module openers (one per C file) ---- */
 int ms_open_task(lua_State *L);     /* "moonsock.core.task" */
 int ms_open_socket(lua_State *L);   /* "moonsock.core.socket" */
+int ms_open_ssl(lua_State *L);      /* "moonsock.core.ssl" */
 int ms_open_resolver(lua_State *L); /* adds resolver functions to the table on top */
 int ms_open_select(lua_State *L);   /* "select" */
 int ms_open_errno(lua_State *L);    /* "errno" */

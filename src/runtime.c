@@ -135,6 +135,7 @@ static int open_modules_p(lua_State *L) {
 
   preload(L, "moonsock.core.task", ms_open_task);
   preload(L, "moonsock.core.socket", ms_open_socket);
+  preload(L, "moonsock.core.ssl", ms_open_ssl);
   preload(L, "select", ms_open_select);
   preload(L, "moonsock.posix", ms_open_posix);
   preload(L, "errno", ms_open_errno);
