@@ -7,7 +7,8 @@ measures REPS windows; the table shows medians and spreads over the windows.
 
 Writes bench/results/results.json, bench/results/table.md, bench/results/ratios.dat
 and bench/chart.png. Environment: BENCH_REPS, BENCH_WINDOW, BENCH_WARMUP (seconds),
-BENCH_JOBS and BENCH_PEERS (comma-separated subsets, by key), BENCH_IDLE (connections).
+BENCH_JOBS and BENCH_PEERS (comma-separated subsets, by key; the job "tls" stands for
+every TLS job), BENCH_IDLE and BENCH_TLS_IDLE (connections).
 """
 import json
 import os
@@ -26,12 +27,17 @@ BENCH = os.path.join(ROOT, "bench")
 OUT = os.path.join(BENCH, "results")
 LOAD = os.path.join(BENCH, "build", "load")
 CSERVER = os.path.join(BENCH, "build", "server")
+CTLSSERVER = os.path.join(BENCH, "build", "tls_server")
+# The TLS servers' certificate: ECDSA P-256 for localhost, made by tls_cert().
+TLS_CERT = os.path.join(BENCH, "build", "tls-cert.pem")
+TLS_KEY = os.path.join(BENCH, "build", "tls-key.pem")
 MOONSOCK = os.path.join(ROOT, "bin", "moonsock")
 
 REPS = int(os.environ.get("BENCH_REPS", "5"))
 WINDOW = float(os.environ.get("BENCH_WINDOW", "2"))
 WARMUP = float(os.environ.get("BENCH_WARMUP", "1"))
 IDLE = int(os.environ.get("BENCH_IDLE", "10000"))
+TLS_IDLE = int(os.environ.get("BENCH_TLS_IDLE", "2000"))
 SERVER_CPU, LOAD_CPU = "0", "1"
 
 
@@ -76,6 +82,17 @@ REDIS_PEERS = {
 }
 REDIS_N = int(os.environ.get("BENCH_REDIS_N", "40000"))
 
+# The TLS jobs have peers of their own, each an echo server over TLS with the
+# same certificate; "c" (C epoll with OpenSSL) is their baseline.
+TLS_PEERS = {
+    "c": {"name": "C epoll + OpenSSL",
+          "cmd": lambda m, p: [CTLSSERVER, str(p), TLS_CERT, TLS_KEY]},
+    "moonsock": {"name": "moonsock",
+                 "cmd": lambda m, p: [MOONSOCK, srv("moonsock_tls_echo.lua"), str(p), TLS_CERT, TLS_KEY]},
+    "asyncio": {"name": "Python asyncio",
+                "cmd": lambda m, p: [PYTHON, srv("asyncio_tls_server.py"), str(p), TLS_CERT, TLS_KEY]},
+}
+
 # kind "load": bench/build/load with these arguments; "wrk": HTTP; "idle": memory.
 JOBS = {
     "echo64": {"short": "echo 64 B", "title": "echo 64 B, 100 conns", "kind": "load", "mode": "echo",
@@ -92,7 +109,33 @@ JOBS = {
                 "pipeline": 16, "unit": "req"},
     "udp": {"short": "UDP 64 B", "title": "UDP 64 B, 32 in flight", "kind": "load", "mode": "udp",
             "args": ["udp", 32, 64], "unit": "dgram"},
+    # TLS 1.3, X25519, ECDSA P-256; a handshake is a full one (no resumption).
+    "tls-handshake": {"short": "TLS handshake", "title": "TLS connect+handshake+64 B+close, 50 at once",
+                      "kind": "load", "mode": "tls", "args": ["tls-handshake", 50, 64], "unit": "conn"},
+    "tls-echo64": {"short": "TLS echo 64 B", "title": "TLS echo 64 B, 100 conns", "kind": "load", "mode": "tls",
+                   "args": ["tls-echo", 100, 64], "unit": "req"},
+    "tls-echo16k": {"short": "TLS echo 16 KiB", "title": "TLS echo 16 KiB, 10 conns", "kind": "load",
+                    "mode": "tls", "args": ["tls-echo", 10, 16384], "unit": "msg"},
+    "tls-idle": {"short": "TLS idle RSS/conn", "title": "%d idle TLS conns, RSS" % TLS_IDLE, "kind": "idle",
+                 "mode": "tls", "load": "tls-idle", "conns": TLS_IDLE, "unit": "conn"},
 }
+TLS_JOBS = [j for j in JOBS if JOBS[j]["mode"] == "tls"]
+
+
+def peers_of(jkey):
+    kind = JOBS[jkey]["kind"]
+    return REDIS_PEERS if kind == "redis" else TLS_PEERS if JOBS[jkey]["mode"] == "tls" else PEERS
+
+
+def tls_cert():
+    """The TLS servers' certificate and key, made once with the openssl command."""
+    if os.path.exists(TLS_CERT) and os.path.exists(TLS_KEY):
+        return
+    subprocess.run(["openssl", "req", "-x509", "-new", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", TLS_KEY, "-out", TLS_CERT,
+                    "-subj", "/CN=localhost", "-days", "3650",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=30)
 
 
 def log(*a):
@@ -201,9 +244,9 @@ def run_wrk(server):
     return [wrk(WINDOW) for _ in range(REPS)]
 
 
-def run_idle(server):
+def run_idle(server, mode="idle", conns=IDLE):
     before = server.rss_kb()
-    p = subprocess.Popen(pinned(LOAD_CPU, [LOAD, "idle", str(server.port), str(IDLE), "60"]),
+    p = subprocess.Popen(pinned(LOAD_CPU, [LOAD, mode, str(server.port), str(conns), "60"]),
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
     try:
@@ -222,7 +265,7 @@ def run_idle(server):
             p.kill()
             p.wait()
     return {"rss_before_kb": before, "rss_after_kb": after,
-            "bytes_per_conn": (after - before) * 1024 / IDLE}
+            "bytes_per_conn": (after - before) * 1024 / conns}
 
 
 def run_redis(server, pipeline):
@@ -260,11 +303,11 @@ def summarize(windows):
 
 def run_job(jkey, pkey):
     job = JOBS[jkey]
-    peer = (REDIS_PEERS if job["kind"] == "redis" else PEERS)[pkey]
+    peer = peers_of(jkey)[pkey]
     with Server(peer["cmd"], job["mode"]) as server:
         server.wait_ready()
         if job["kind"] == "idle":
-            return run_idle(server)
+            return run_idle(server, job.get("load", "idle"), job.get("conns", IDLE))
         if job["kind"] == "redis":
             return run_redis(server, job["pipeline"])
         if job["kind"] == "wrk":
@@ -285,7 +328,7 @@ def machine():
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    pkgs = "lua5.4 lua-socket lua-cqueues lua-luv nodejs wrk redis-tools redis-server gcc python3"
+    pkgs = "lua5.4 lua-socket lua-cqueues lua-luv nodejs wrk redis-tools redis-server gcc python3 libssl3"
     versions = out("dpkg-query -W -f='${Package} ${Version}\\n' " + pkgs + " 2>/dev/null")
     return {"nproc": os.cpu_count(), "cpu": model, "kernel": platform.release(),
             "python": out([PYTHON, "--version"]), "node": out(["node", "--version"]),
@@ -296,7 +339,7 @@ def machine():
 
 
 def name_of(jkey, pkey):
-    return (REDIS_PEERS if JOBS[jkey]["kind"] == "redis" else PEERS)[pkey]["name"]
+    return peers_of(jkey)[pkey]["name"]
 
 
 def fmt_rate(x):
@@ -317,14 +360,14 @@ def table(results, meta):
             if "error" in r or "skipped" in r:
                 lines.append("| %s | %s | %s | | | | |" % (
                     job["title"], name, "n/a: " + r.get("skipped", r.get("error", ""))))
-            elif jkey == "idle":
+            elif job["kind"] == "idle":
                 ratio = r["bytes_per_conn"] / base["bytes_per_conn"] if "bytes_per_conn" in base else None
                 lines.append("| %s | %s | | | %.0f B per conn | | %s |" % (
                     job["title"], name, r["bytes_per_conn"], "%.2f" % ratio if ratio else ""))
             else:
                 ratio = r["cpu_us"] / base["cpu_us"] if "cpu_us" in base else None
                 extra = ""
-                if jkey == "echo16k":
+                if job.get("args", [None] * 3)[2] == 16384:
                     extra = " (%.0f MB/s)" % (r["rate"] * 16384 / 1e6)
                 lines.append("| %s | %s | %s%s | ±%.0f%% | %.2f µs | ±%.0f%% | %s |" % (
                     job["title"], name, fmt_rate(r["rate"]), extra, r["rate_spread"] / 2,
@@ -333,7 +376,8 @@ def table(results, meta):
             "Server on CPU %s, load on CPU %s; "
             "%d windows of %gs after %gs warm-up; spread = (max-min)/2 over the windows, "
             "as a share of the median. \"vs C\": server CPU per op (memory per connection "
-            "for the idle job) divided by the C epoll server's; lower is better." % (
+            "for the idle jobs) divided by the C epoll server's (for the TLS jobs, the C epoll "
+            "server with OpenSSL's); lower is better." % (
                 meta["nproc"], meta["cpu"], meta["kernel"], meta["date"], meta["loadavg_before"],
                 meta["loadavg_after"], meta["moonsock"],
                 SERVER_CPU, LOAD_CPU, REPS, WINDOW, WARMUP))
@@ -368,6 +412,9 @@ def chart(results):
     jobs = [j for j in JOBS if j in results and (
         "cpu_us" in results[j].get("c", results[j].get("redis-server", {})) or
         "bytes_per_conn" in results[j].get("c", {}))]
+    # The C TLS server's idle RSS is a few KB, asyncio's hundreds of times that: the
+    # TLS idle job would flatten the log scale, and its figure is in the table.
+    jobs = [j for j in jobs if j != "tls-idle"]
     # gnuplot refuses a column without a single point
     peers = [p for p in peers if any(
         k in results[j].get(p, {}) for j in jobs for k in ("cpu_us", "bytes_per_conn"))]
@@ -377,7 +424,7 @@ def chart(results):
         for j in jobs:
             # job 4 compares with redis-server instead of the C echo server
             base = results[j].get("c") or results[j]["redis-server"]
-            key = "bytes_per_conn" if j == "idle" else "cpu_us"
+            key = "bytes_per_conn" if JOBS[j]["kind"] == "idle" else "cpu_us"
             row = []
             for p in peers:
                 r = results[j].get(p, {})
@@ -411,18 +458,23 @@ def main():
     open(os.path.join(OUT, "server.log"), "w").close()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    jobs = os.environ.get("BENCH_JOBS", ",".join(JOBS)).split(",")
+    jobs = []
+    for j in os.environ.get("BENCH_JOBS", ",".join(JOBS)).split(","):
+        jobs += TLS_JOBS if j == "tls" else [j]
     peers = os.environ.get("BENCH_PEERS", ",".join(PEERS)).split(",")
+    if any(JOBS[j]["mode"] == "tls" for j in jobs):
+        tls_cert()
     meta = machine()
     results = {}
     start = time.monotonic()
     for jkey in jobs:
         results[jkey] = {}
-        redis = JOBS[jkey]["kind"] == "redis"
-        for pkey in (REDIS_PEERS if redis else peers):
-            if redis and pkey not in peers and pkey != "redis-server":
+        own = peers_of(jkey)
+        # Jobs with peers of their own always run their baseline.
+        for pkey in (own if own is not PEERS else peers):
+            if own is not PEERS and pkey not in peers and pkey not in ("redis-server", "c"):
                 continue
-            skip = (REDIS_PEERS if redis else PEERS)[pkey].get("skip", {}).get(jkey)
+            skip = own[pkey].get("skip", {}).get(jkey)
             if skip:
                 results[jkey][pkey] = {"skipped": skip}
                 continue

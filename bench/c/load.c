@@ -15,6 +15,11 @@
  *     opens CONNS connections, sends one byte on each and reads its echo,
  *     prints "ready CONNS", then holds them until stdin closes or TIMEOUT
  *     seconds pass.
+ *   load tls-echo, tls-handshake, tls-idle: echo, connect and idle over TLS
+ *     (OpenSSL, X25519, the server's certificate not verified: the load
+ *     measures the server, and every echoed byte is still checked). A
+ *     tls-handshake connection is a full handshake (no session resumption),
+ *     one SIZE-byte echo, close_notify, close.
  *
  * For the measured modes it runs WARMUP seconds unmeasured, then REPS windows
  * of WINDOW seconds; after each window it prints one line:
@@ -28,6 +33,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -40,10 +47,11 @@
 #include <unistd.h>
 
 enum { ECHO, CONNECT, UDP, IDLE };
-enum { FREE, CONNECTING, ACTIVE, DONE };
+enum { FREE, CONNECTING, HANDSHAKING, ACTIVE, DONE };
 
 typedef struct conn {
   int fd, state, wout;
+  SSL *ssl; /* NULL for plain TCP */
   uint64_t seq;
   size_t sent, rcvd;
   double since; /* udp: when the datagram in flight was sent */
@@ -58,6 +66,7 @@ static uint64_t requests, resent;
  * complete, so the server never sees a reset with data unread. */
 static int stopping, ndone;
 static struct sockaddr_in server;
+static SSL_CTX *tls; /* NULL unless a tls-* mode */
 
 static void die(const char *what) {
   fprintf(stderr, "load: %s: %s\n", what, strerror(errno));
@@ -68,6 +77,13 @@ static void fail(const char *what, conn *c) {
   fprintf(stderr, "load: %s (connection %ld, message %llu)\n", what, (long)(c - conns),
           (unsigned long long)c->seq);
   exit(1);
+}
+
+/* A TLS failure: OpenSSL's reason. */
+static void tls_fail(const char *what, conn *c) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", what, ERR_error_string(ERR_get_error(), NULL));
+  fail(msg, c);
 }
 
 static double now(void) {
@@ -109,6 +125,42 @@ static void set_out(conn *c, int want) {
   }
 }
 
+/* send(2) and recv(2), or their TLS counterparts with OpenSSL's "want
+ * read/write" as EAGAIN (the loop waits on the fd either way) and a
+ * close_notify or a bare EOF as 0. */
+static ssize_t conn_send(conn *c, const void *p, size_t n) {
+  if (!c->ssl) return send(c->fd, p, n, MSG_NOSIGNAL);
+  int w = SSL_write(c->ssl, p, (int)n);
+  if (w > 0) return w;
+  int e = SSL_get_error(c->ssl, w);
+  if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) tls_fail("SSL_write", c);
+  errno = EAGAIN;
+  return -1;
+}
+
+static ssize_t conn_recv(conn *c, void *p, size_t n) {
+  if (!c->ssl) return recv(c->fd, p, n, 0);
+  errno = 0;
+  int r = SSL_read(c->ssl, p, (int)n);
+  if (r > 0) return r;
+  int e = SSL_get_error(c->ssl, r);
+  if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && errno == 0)) return 0;
+  if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) tls_fail("SSL_read", c);
+  errno = EAGAIN;
+  return -1;
+}
+
+/* Closes the connection; over TLS after sending close_notify (without
+ * waiting for the server's), as a client that is done does. */
+static void conn_close(conn *c) {
+  if (c->ssl) {
+    SSL_shutdown(c->ssl);
+    SSL_free(c->ssl);
+    c->ssl = NULL;
+  }
+  close(c->fd);
+}
+
 /* Starts a non-blocking connect; the connection becomes writable when done. */
 static void start_connect(conn *c) {
   c->fd = socket(AF_INET, (mode == UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -126,7 +178,7 @@ static void start_connect(conn *c) {
 /* Sends what is left of the current message. */
 static void push(conn *c) {
   while (c->sent < size) {
-    ssize_t n = send(c->fd, expected(c) + c->sent, size - c->sent, MSG_NOSIGNAL);
+    ssize_t n = conn_send(c, expected(c) + c->sent, size - c->sent);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;
@@ -165,12 +217,39 @@ static void on_udp(conn *c) {
   }
 }
 
+/* Drives the TLS handshake; once done, sends the first message. */
+static void handshake(conn *c) {
+  int r = SSL_do_handshake(c->ssl);
+  if (r == 1) {
+    c->state = ACTIVE;
+    push(c);
+    return;
+  }
+  int e = SSL_get_error(c->ssl, r);
+  if (e == SSL_ERROR_WANT_READ) set_out(c, 0);
+  else if (e == SSL_ERROR_WANT_WRITE) set_out(c, 1);
+  else tls_fail("handshake", c);
+}
+
+static void start_tls(conn *c) {
+  c->ssl = SSL_new(tls);
+  if (!c->ssl) tls_fail("SSL_new", c);
+  SSL_set_fd(c->ssl, c->fd);
+  SSL_set_tlsext_host_name(c->ssl, "localhost");
+  SSL_set_connect_state(c->ssl);
+  c->state = HANDSHAKING;
+  handshake(c);
+}
+
 static void on_event(conn *c, uint32_t events) {
   if (mode == UDP) {
     on_udp(c);
     return;
   }
-  if (c->state == CONNECTING) {
+  if (c->state == HANDSHAKING) {
+    handshake(c);
+    if (c->state == HANDSHAKING) return;
+  } else if (c->state == CONNECTING) {
     if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
     int err = 0;
     socklen_t len = sizeof err;
@@ -179,8 +258,13 @@ static void on_event(conn *c, uint32_t events) {
       errno = err;
       fail(strerror(err), c);
     }
-    c->state = ACTIVE;
-    push(c);
+    if (tls) {
+      start_tls(c);
+      if (c->state == HANDSHAKING) return;
+    } else {
+      c->state = ACTIVE;
+      push(c);
+    }
   } else if (events & EPOLLOUT) {
     push(c);
   }
@@ -190,7 +274,7 @@ static void on_event(conn *c, uint32_t events) {
     size_t want = size - c->rcvd;
     if (want > sizeof in) want = sizeof in;
     if (want == 0) fail("more bytes than were sent", c);
-    ssize_t n = recv(c->fd, in, want, 0);
+    ssize_t n = conn_recv(c, in, want);
     if (n < 0) {
       if (errno == EAGAIN) return;
       if (errno == EINTR) continue;
@@ -209,14 +293,14 @@ static void on_event(conn *c, uint32_t events) {
     requests++;
     c->seq++;
     if (stopping) {
-      close(c->fd);
+      conn_close(c);
       c->state = DONE;
       ndone++;
       return;
     }
     if (mode == CONNECT) {
       /* The client closes first, so TIME_WAIT stays on this side. */
-      close(c->fd);
+      conn_close(c);
       start_connect(c);
       return;
     }
@@ -279,16 +363,31 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: see the comment at the top of bench/c/load.c\n");
     return 2;
   }
-  mode = !strcmp(argv[1], "echo")      ? ECHO
-         : !strcmp(argv[1], "connect") ? CONNECT
-         : !strcmp(argv[1], "udp")     ? UDP
-         : !strcmp(argv[1], "idle")    ? IDLE
-                                       : -1;
+  const char *name = argv[1];
+  int over_tls = !strncmp(name, "tls-", 4);
+  if (over_tls) name += 4;
+  const char *connect_name = over_tls ? "handshake" : "connect";
+  mode = !strcmp(name, "echo")                 ? ECHO
+         : !strcmp(name, connect_name)         ? CONNECT
+         : !strcmp(name, "udp") && !over_tls   ? UDP
+         : !strcmp(name, "idle")               ? IDLE
+                                               : -1;
   if (mode < 0 || (mode != IDLE && argc != 9)) {
     fprintf(stderr, "load: bad arguments\n");
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
+  if (over_tls) {
+    tls = SSL_CTX_new(TLS_client_method());
+    if (!tls || SSL_CTX_set1_groups_list(tls, "X25519") != 1) {
+      fprintf(stderr, "load: cannot set up OpenSSL\n");
+      return 2;
+    }
+    SSL_CTX_set_verify(tls, SSL_VERIFY_NONE, NULL);
+    /* 10,000 idle connections must not hold 10,000 record buffers here. */
+    SSL_CTX_set_mode(tls, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                              SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  }
   port = atoi(argv[2]);
   nconns = atoi(argv[3]);
   server.sin_family = AF_INET;

@@ -45,4 +45,5 @@ async def main(mode, port):
     await server.serve_forever()
 
 
-asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+if __name__ == "__main__":  # asyncio_tls_server.py imports Echo
+    asyncio.run(main(sys.argv[1], int(sys.argv[2])))
