@@ -139,6 +139,7 @@ static int open_modules_p(lua_State *L) {
   preload(L, "moonsock.posix", ms_open_posix);
   preload(L, "errno", ms_open_errno);
   preload(L, "moonsock.core.luasocket", ms_open_luasocket);
+  preload(L, "mime.core", ms_open_mime);
   preload(L, "moonsock", luaopen_moonsock); /* in bin/moonsock as in stock Lua */
   preload_embedded(L);
 
