@@ -12,11 +12,32 @@ local M = {}
 M.gettime = helpers.gettime
 local typename = errors.typename
 
+-- (The methods call the helpers of this file without a tail call, so that
+-- their frame, and the name the user called them by, stays on the stack.)
 -- luaL_argerror's text for the LuaSocket function or method the user
 -- called: the outermost frame of these modules is the one the user's code
 -- called, named as that call names it (with ':' its self is "bad self").
 local function ours(source)
   return source:find("moonsock/luasocket", 1, true) ~= nil
+end
+
+-- A function called without a name (through pcall) is named, as
+-- luaL_argerror names it, by where a loaded module holds it: "socket.select".
+local function loaded_name(f)
+  local best
+  for modname, mod in pairs(package.loaded) do
+    if type(mod) == "table" and not ours(modname:gsub("%.", "/")) and (not best or #modname < #best[1]) then
+      for k, v in pairs(mod) do
+        if v == f and type(k) == "string" then
+          best = {modname, k}
+          break
+        end
+      end
+    end
+  end
+  if not best then return nil end
+  if best[1] == "_G" then return best[2] end
+  return best[1] .. "." .. best[2]
 end
 
 local function argerror(n, msg)
@@ -27,12 +48,13 @@ local function argerror(n, msg)
     level = level + 1
     entry = level
   end
-  local info = debug.getinfo(entry, "n")
-  local name = info and info.name or "?"
+  local info = debug.getinfo(entry, "nf")
+  local name = info and info.name
   if info and info.namewhat == "method" then
     n = n - 1
     if n == 0 then error(string.format("calling '%s' on bad self (%s)", name, msg), entry + 1) end
   end
+  name = name or (info and loaded_name(info.func)) or "?"
   error(string.format("bad argument #%d to '%s' (%s)", n, name, msg), entry + 1)
 end
 M.argerror = argerror

@@ -4,6 +4,7 @@ local psocket = require "socket"
 local core = require "moonsock.luasocket.core"
 
 local check, argerror, typename = core.check, core.argerror, core.typename
+local pack, unpack = table.pack, table.unpack
 local AF_INET6, AF_UNIX = psocket.AF_INET6, psocket.AF_UNIX
 local SOCK_DGRAM = psocket.SOCK_DGRAM
 
@@ -48,8 +49,8 @@ function M.adopt(py)
 end
 
 local function group(o, what)
-  local kind = type(o) == "table" and rawget(o, "_kind") or "udp"
-  return check(o, (kind == "unix" and "unixdgram" or kind) .. "{" .. what .. "}", 1)
+  local kind = type(o) == "table" and rawget(o, "_kind")
+  return check(o, (kind == "unix" and "unixdgram" or "udp") .. "{" .. what .. "}", 1)
 end
 
 local function check_string(v, n)
@@ -68,8 +69,8 @@ local function address(o, host, port, flags)
   if not ok then return nil, core.strerror(infos) end
   local info = infos[1]
   if not info then return nil, "no info on address" end
-  if not o._py or o._family ~= info[1] then
-    if o._py then o._py:close() end
+  -- only udp() makes its fd here: a closed object stays closed
+  if o._family == nil then
     local py, err = newpy(info[1])
     o._py, o._pytimeout = py, false
     if not py then return nil, err end
@@ -85,12 +86,19 @@ local function addr_results(kind, a, port_as_string)
   return host, port, host:find(":", 1, true) and "inet6" or "inet"
 end
 
+-- LuaSocket's udp_strerror: a datagram object that is closed (or got an
+-- ICMP refusal as EOF) says "refused".
+local function refused(err)
+  if err == "closed" then return "refused" end
+  return err
+end
+
 function methods:send(data)
   group(self, "connected")
   data = check_string(data, 2)
   core.markstart(self)
   local n, err = core.io(self, "send", data)
-  if not n then return nil, err end
+  if not n then return nil, refused(err) end
   self._sent = self._sent + n
   return n + 0.0
 end
@@ -104,7 +112,7 @@ function methods:sendto(data, ip, port)
   if not sa then return nil, err end
   core.markstart(self)
   local n, e = core.io(self, "sendto", data, sa)
-  if not n then return nil, e end
+  if not n then return nil, refused(e) end
   self._sent = self._sent + n
   return n + 0.0
 end
@@ -121,8 +129,10 @@ function methods:receive(size)
   group(self, "any")
   size = checksize(size)
   core.markstart(self)
+  -- a closed object reads an empty datagram, as LuaSocket's does
+  if not self._py then return "" end
   local data, err = core.io(self, "recv", size)
-  if not data then return nil, err end
+  if not data then return nil, refused(err) end
   self._received = self._received + #data
   return data
 end
@@ -131,8 +141,9 @@ function methods:receivefrom(size)
   group(self, "unconnected")
   size = checksize(size)
   core.markstart(self)
+  if not self._py then return "" end
   local data, err, addr = core.io(self, "recvfrom", size)
-  if not data then return nil, err end
+  if not data then return nil, refused(err) end
   self._received = self._received + #data
   if self._kind == "unix" then return data, addr end
   return data, addr[1], addr[2]
@@ -210,12 +221,14 @@ end
 
 function methods:settimeout(t, mode)
   group(self, "any")
-  return core.settimeout(self, t, mode)
+  local r = pack(core.settimeout(self, t, mode))
+  return unpack(r, 1, r.n)
 end
 
 function methods:gettimeout()
   group(self, "any")
-  return core.gettimeout(self)
+  local r = pack(core.gettimeout(self))
+  return unpack(r, 1, r.n)
 end
 
 function methods:getfd()
@@ -260,12 +273,14 @@ local UNIX_OPTS = {reuseaddr = true, ["recv-buffer-size"] = true, ["send-buffer-
 
 function methods:setoption(name, value)
   group(self, "any")
-  return core.setoption(self, self._kind == "unix" and UNIX_OPTS or UDP_SET, name, value)
+  local r = pack(core.setoption(self, self._kind == "unix" and UNIX_OPTS or UDP_SET, name, value))
+  return unpack(r, 1, r.n)
 end
 
 function methods:getoption(name)
   group(self, "any")
-  return core.getoption(self, self._kind == "unix" and UNIX_OPTS or UDP_GET, name)
+  local r = pack(core.getoption(self, self._kind == "unix" and UNIX_OPTS or UDP_GET, name))
+  return unpack(r, 1, r.n)
 end
 
 local UDP_METHODS = {"close", "dirty", "getfamily", "getfd", "getoption", "getpeername", "getsockname",

@@ -36,9 +36,19 @@ local function resolved(name, aliases, ips)
 end
 
 -- toip(name): the first address and {name=, alias={}, ip={}}.
+-- gethostbyname, or for a dotted IPv4 address gethostbyaddr, as
+-- LuaSocket's inet_gethost does.
+local function gethost(name)
+  if pcall(psocket.inet_aton, name) and name:match("^[%d.]+$") then
+    local ok, host, aliases, ips = pcall(psocket.gethostbyaddr, name)
+    if ok then return ok, host, aliases, ips end
+  end
+  return pcall(psocket.gethostbyname_ex, name)
+end
+
 function M.toip(name)
   name = check_string(name, 1)
-  local ok, host, aliases, ips = pcall(psocket.gethostbyname_ex, name)
+  local ok, host, aliases, ips = gethost(name)
   if not ok then return nil, host_error(host) end
   return ips[1], resolved(host, aliases, ips)
 end
@@ -46,10 +56,8 @@ end
 -- tohostname(address): the canonical name and the same table.
 function M.tohostname(address)
   address = check_string(address, 1)
-  local ok, ip = pcall(psocket.gethostbyname, address)
-  if not ok then return nil, host_error(ip) end
-  local ok2, host, aliases, ips = pcall(psocket.gethostbyaddr, ip)
-  if not ok2 then return nil, host_error(host) end
+  local ok, host, aliases, ips = gethost(address)
+  if not ok then return nil, host_error(host) end
   return host, resolved(host, aliases, ips)
 end
 
@@ -82,11 +90,11 @@ function M.getnameinfo(host, port)
   if host == nil and port == nil then error("host and serv cannot be both nil", 2) end
   local ok, infos = pcall(psocket.getaddrinfo, host, port, 0, psocket.SOCK_STREAM)
   if not ok then return nil, core.strerror(infos) end
-  local names, service = host and {} or nil, nil
+  local names, service = {}, nil
   for _, info in ipairs(infos) do
     local okn, name, serv = pcall(psocket.getnameinfo, info[5], 0)
     if not okn then return nil, core.strerror(name) end
-    if names then names[#names + 1] = name end
+    if host then names[#names + 1] = name end
     service = serv
   end
   if port == nil then return names end

@@ -34,7 +34,7 @@ local function collect(t, n, by_fd, fds)
 end
 
 local function assoc(t)
-  for i = 1, #t do t[t[i]] = i end
+  for i = 1, #t do t[t[i]] = i + 0.0 end
   return t
 end
 

@@ -6,6 +6,7 @@ local psocket = require "socket"
 local core = require "moonsock.luasocket.core"
 
 local check, argerror, typename = core.check, core.argerror, core.typename
+local pack, unpack = table.pack, table.unpack
 local find, sub, gsub, concat = string.find, string.sub, string.gsub, table.concat
 local AF_INET, AF_INET6, AF_UNIX = psocket.AF_INET, psocket.AF_INET6, psocket.AF_UNIX
 local SOCK_STREAM = psocket.SOCK_STREAM
@@ -149,8 +150,8 @@ M.tryconnect = tryconnect
 -- ---- methods ----
 
 local function group(o, what)
-  local kind = type(o) == "table" and rawget(o, "_kind") or "tcp"
-  return check(o, (kind == "unix" and "unixstream" or kind) .. "{" .. what .. "}", 1)
+  local kind = type(o) == "table" and rawget(o, "_kind")
+  return check(o, (kind == "unix" and "unixstream" or "tcp") .. "{" .. what .. "}", 1)
 end
 local function any(o) return group(o, "any") end
 
@@ -169,7 +170,7 @@ function methods:bind(address, port)
 end
 
 function methods:connect(address, port)
-  group(self, "master")
+  group(self, "any")
   address = check_string(address, 2)
   if self._kind == "unix" then
     if #address > 107 then argerror(2, "path too long") end
@@ -292,7 +293,7 @@ function methods:receive(pattern, prefix)
   else
     if pattern == nil then pattern = "*l" end
     if type(pattern) ~= "string" then argerror(2, "string expected, got " .. typename(pattern)) end
-    local p = sub(pattern, 1, 1) == "*" and sub(pattern, 2, 2) or sub(pattern, 1, 1)
+    local p = sub(pattern, 1, 1) == "*" and sub(pattern, 2, 2)
     if p == "l" then
       err, partial = recv_line(self, parts)
       if partial then parts[#parts + 1] = partial end
@@ -385,12 +386,14 @@ end
 
 function methods:settimeout(t, mode)
   any(self)
-  return core.settimeout(self, t, mode)
+  local r = pack(core.settimeout(self, t, mode))
+  return unpack(r, 1, r.n)
 end
 
 function methods:gettimeout()
   any(self)
-  return core.gettimeout(self)
+  local r = pack(core.gettimeout(self))
+  return unpack(r, 1, r.n)
 end
 
 function methods:getfd()
@@ -425,12 +428,14 @@ end
 
 function methods:getstats()
   group(self, "client")
-  return core.getstats(self)
+  local r = pack(core.getstats(self))
+  return unpack(r, 1, r.n)
 end
 
 function methods:setstats(received, sent, age)
   group(self, "client")
-  return core.setstats(self, received, sent, age)
+  local r = pack(core.setstats(self, received, sent, age))
+  return unpack(r, 1, r.n)
 end
 
 local TCP_SET = {keepalive = true, reuseaddr = true, reuseport = true, ["tcp-nodelay"] = true,
@@ -445,12 +450,14 @@ local UNIX_OPTS = {keepalive = true, reuseaddr = true, linger = true,
 
 function methods:setoption(name, value)
   any(self)
-  return core.setoption(self, self._kind == "unix" and UNIX_OPTS or TCP_SET, name, value)
+  local r = pack(core.setoption(self, self._kind == "unix" and UNIX_OPTS or TCP_SET, name, value))
+  return unpack(r, 1, r.n)
 end
 
 function methods:getoption(name)
   any(self)
-  return core.getoption(self, self._kind == "unix" and UNIX_OPTS or TCP_GET, name)
+  local r = pack(core.getoption(self, self._kind == "unix" and UNIX_OPTS or TCP_GET, name))
+  return unpack(r, 1, r.n)
 end
 
 -- ---- classes ----
