@@ -91,11 +91,11 @@ function M.check(o, group, n)
   return o
 end
 
--- An address per object that tostring can show, as "tcp{client}: 0x...".
-local ids = 0
-function M.newid()
-  ids = ids + 1
-  return string.format("0x%08x", ids)
+-- What tostring shows after the class, as LuaSocket shows its userdata's
+-- address: "tcp{client}: 0x55d0c1a2b3c8".
+function M.setid(o)
+  o._id = string.format("%p", o)
+  return o
 end
 
 -- LuaSocket's socket_strerror and io_strerror for moonsock's errors.

@@ -22,11 +22,11 @@ local function newpy(family)
 end
 
 local function new(kind, state, family, py)
-  return setmetatable({
-    _kind = kind, _py = py, _family = family, _id = core.newid(),
+  return core.setid(setmetatable({
+    _kind = kind, _py = py, _family = family,
     _block = -1, _total = -1, _start = 0, _pytimeout = false,
     _received = 0, _sent = 0, _birthday = core.monotime(),
-  }, classes[kind][state])
+  }, classes[kind][state]))
 end
 
 function M.udp(family)

@@ -29,11 +29,11 @@ end
 local classes = {} -- kind -> {master=, client=, server=}
 
 local function new(kind, state, family, py)
-  return setmetatable({
-    _kind = kind, _py = py, _family = family, _buf = "", _id = core.newid(),
+  return core.setid(setmetatable({
+    _kind = kind, _py = py, _family = family, _buf = "",
     _block = -1, _total = -1, _start = 0, _pytimeout = false,
     _received = 0, _sent = 0, _birthday = core.monotime(),
-  }, classes[kind][state])
+  }, classes[kind][state]))
 end
 
 local function setclass(o, state)
