@@ -455,7 +455,7 @@ local SECTION_TITLES = {
   ["Selector objects"] = true, ["Selector keys"] = true, ["Servers"] = true, ["Request handlers"] = true,
   ["Writer objects"] = true, ["BytesIO objects"] = true, ["Dispatchers"] = true, ["File wrappers"] = true,
   ["Chat channels"] = true, ["Producers"] = true, ["Deques"] = true, ["Address and network objects"] = true,
-  ["Iterators"] = true, ["Result objects"] = true,
+  ["Iterators"] = true, ["Result objects"] = true, ["LuaSocket"] = true,
 }
 
 -- Parses "### prefix.name(args)" / "### prefix:name(args)" / "### cls(args)".
