@@ -68,14 +68,25 @@ local function names(socket)
     end
     return sock
   end
-  function n.connect4(address, port, laddress, lport) return n.connect(address, port, laddress, lport, "inet") end
-  function n.connect6(address, port, laddress, lport) return n.connect(address, port, laddress, lport, "inet6") end
+  -- Not tail calls: an argument error names the function the user called.
+  function n.connect4(address, port, laddress, lport)
+    local sock, err = n.connect(address, port, laddress, lport, "inet")
+    return sock, err
+  end
+  function n.connect6(address, port, laddress, lport)
+    local sock, err = n.connect(address, port, laddress, lport, "inet6")
+    return sock, err
+  end
 
   -- bind(host, port[, backlog]): a server object, listening, with
   -- reuseaddr set, on the first address of host that binds.
   function n.bind(host, port, backlog)
     host = optstring(host, 1)
     if host == nil then argerror(1, "string expected, got no value") end
+    port = optstring(port, 2, "0")
+    if backlog ~= nil and type(backlog) ~= "number" then
+      backlog = tonumber(backlog) or argerror(3, "number expected, got " .. typename(backlog))
+    end
     if host == "*" then host = "0.0.0.0" end
     local infos, err = n.dns.getaddrinfo(host)
     if not infos then return nil, err end
@@ -114,6 +125,7 @@ local function names(socket)
   -- choose(table): a function that calls table[name](opt1, opt2), name
   -- "default" when the first argument is not a string.
   function n.choose(t)
+    if type(t) ~= "table" then argerror(1, "table expected, got " .. typename(t)) end
     return function(name, opt1, opt2)
       if type(name) ~= "string" then name, opt1, opt2 = "default", name, opt1 end
       local f = t[name or "nil"]

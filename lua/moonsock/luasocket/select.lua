@@ -42,6 +42,7 @@ return function(recvt, sendt, timeout)
   if timeout ~= nil and type(timeout) ~= "number" then
     timeout = tonumber(timeout) or argerror(3, "number expected, got " .. typename(timeout))
   end
+  if timeout ~= timeout then argerror(3, "timeout must not be NaN") end
   local rby, wby, rfds, wfds = {}, {}, {}, {}
   collect(recvt, 1, rby, rfds)
   collect(sendt, 2, wby, wfds)
