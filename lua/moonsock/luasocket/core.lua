@@ -338,6 +338,72 @@ function M.release(o)
   return -1
 end
 
+-- ---- what stream and datagram objects share ----
+
+-- A Python socket of the family and type, IPv6 ones only IPv6 as
+-- LuaSocket makes them; or nil and the error text.
+function M.newpy(family, socktype)
+  local ok, py = pcall(psocket.socket, family, socktype)
+  if not ok then return nil, M.strerror(py) end
+  if family == psocket.AF_INET6 then pcall(py.setsockopt, py, psocket.IPPROTO_IPV6, psocket.IPV6_V6ONLY, 1) end
+  return py
+end
+
+-- A new object of class mt over py (nil: no fd yet).
+function M.newobject(kind, family, py, mt)
+  return M.setid(setmetatable({
+    _kind = kind, _py = py, _family = family, _buf = "",
+    _block = -1, _total = -1, _start = 0, _pytimeout = false,
+    _received = 0, _sent = 0, _birthday = helpers.monotime(),
+  }, mt))
+end
+
+-- luaL_checkstring: a string, or a number as its text.
+function M.checkstring(v, n)
+  local t = type(v)
+  if t == "number" then return tostring(v) end
+  if t ~= "string" then argerror(n, "string expected, got " .. typename(v)) end
+  return v
+end
+
+function M.close(o)
+  local py = rawget(o, "_py")
+  o._py, o._pytimeout = nil, false
+  if py then py:close() end
+  return 1.0
+end
+
+function M.getfd(o)
+  local py = o._py
+  if not py then return -1.0 end
+  return py:fileno() + 0.0
+end
+
+-- setfd(fd): the object now uses fd; setfd(-1) hands the fd to the caller,
+-- after which moonsock neither watches nor closes it.
+function M.setfd(o, fd)
+  if type(fd) ~= "number" then fd = tonumber(fd) or argerror(2, "number expected, got " .. typename(fd)) end
+  fd = math.floor(fd)
+  M.release(o)
+  if fd >= 0 then
+    local ok, py = pcall(psocket.socket, nil, nil, nil, fd)
+    if ok then o._py, o._family = py, py.family end
+  end
+end
+
+-- getsockname/getpeername's results: ip, port (a string from getsockname,
+-- an integer from getpeername, as LuaSocket's), family; a path for unix.
+function M.name(o, method, port_as_string)
+  local py = o._py
+  if not py then return nil, "Bad file descriptor" end
+  local ok, a = pcall(py[method], py)
+  if not ok then return nil, M.strerror(a) end
+  if o._kind == "unix" then return a end
+  local host, port = a[1], a[2]
+  if port_as_string then port = tostring(port) end
+  return host, port, host:find(":", 1, true) and "inet6" or "inet"
+end
+
 M.monotime = helpers.monotime
 M.typename = typename
 return M

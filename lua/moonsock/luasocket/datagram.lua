@@ -14,19 +14,10 @@ local M = {DATAGRAMSIZE = DATAGRAMSIZE}
 local methods = {}
 local classes = {}
 
-local function newpy(family)
-  local ok, py = pcall(psocket.socket, family, SOCK_DGRAM)
-  if not ok then return nil, core.strerror(py) end
-  if family == AF_INET6 then pcall(py.setsockopt, py, psocket.IPPROTO_IPV6, psocket.IPV6_V6ONLY, 1) end
-  return py
-end
+local function newpy(family) return core.newpy(family, SOCK_DGRAM) end
 
 local function new(kind, state, family, py)
-  return core.setid(setmetatable({
-    _kind = kind, _py = py, _family = family,
-    _block = -1, _total = -1, _start = 0, _pytimeout = false,
-    _received = 0, _sent = 0, _birthday = core.monotime(),
-  }, classes[kind][state]))
+  return core.newobject(kind, family, py, classes[kind][state])
 end
 
 function M.udp(family)
@@ -53,12 +44,7 @@ local function group(o, what)
   return check(o, (kind == "unix" and "unixdgram" or "udp") .. "{" .. what .. "}", 1)
 end
 
-local function check_string(v, n)
-  local t = type(v)
-  if t == "number" then return tostring(v) end
-  if t ~= "string" then argerror(n, "string expected, got " .. typename(v)) end
-  return v
-end
+local check_string = core.checkstring
 
 -- The socket address for host and port, making the fd for its family if
 -- the object has none yet; or nil and the error text.
@@ -77,13 +63,6 @@ local function address(o, host, port, flags)
     o._family = info[1]
   end
   return info[5]
-end
-
-local function addr_results(kind, a, port_as_string)
-  if kind == "unix" then return a end
-  local host, port = a[1], a[2]
-  if port_as_string then port = tostring(port) end
-  return host, port, host:find(":", 1, true) and "inet6" or "inet"
 end
 
 -- LuaSocket's udp_strerror: a datagram object that is closed (or got an
@@ -195,28 +174,19 @@ end
 
 function methods:getsockname()
   group(self, "any")
-  local py = self._py
-  if not py then return nil, "Bad file descriptor" end
-  local ok, a = pcall(py.getsockname, py)
-  if not ok then return nil, core.strerror(a) end
-  return addr_results(self._kind, a, true)
+  local r = pack(core.name(self, "getsockname", true))
+  return unpack(r, 1, r.n)
 end
 
 function methods:getpeername()
   group(self, "connected")
-  local py = self._py
-  if not py then return nil, "Bad file descriptor" end
-  local ok, a = pcall(py.getpeername, py)
-  if not ok then return nil, core.strerror(a) end
-  return addr_results(self._kind, a, false)
+  local r = pack(core.name(self, "getpeername", false))
+  return unpack(r, 1, r.n)
 end
 
 function methods:close()
   group(self, "any")
-  local py = self._py
-  self._py, self._pytimeout = nil, false
-  if py then py:close() end
-  return 1.0
+  return core.close(self)
 end
 
 function methods:settimeout(t, mode)
@@ -233,20 +203,12 @@ end
 
 function methods:getfd()
   group(self, "any")
-  local py = self._py
-  if not py then return -1.0 end
-  return py:fileno() + 0.0
+  return core.getfd(self)
 end
 
 function methods:setfd(fd)
   group(self, "any")
-  if type(fd) ~= "number" then fd = tonumber(fd) or argerror(2, "number expected, got " .. typename(fd)) end
-  fd = math.floor(fd)
-  core.release(self)
-  if fd >= 0 then
-    local ok, py = pcall(psocket.socket, nil, nil, nil, fd)
-    if ok then self._py, self._family = py, py.family end
-  end
+  core.setfd(self, fd)
 end
 
 function methods:dirty()
@@ -291,11 +253,6 @@ local UNIX_METHODS = {"close", "dirty", "getfd", "getsockname", "gettimeout", "r
 methods.bind = methods.setsockname
 methods.connect = methods.setpeername
 
-local function gc(o)
-  local py = rawget(o, "_py")
-  if py then py:close() end
-end
-
 for kind, spec in pairs {udp = {prefix = "udp", names = UDP_METHODS},
                          unix = {prefix = "unixdgram", names = UNIX_METHODS}} do
   local ms = {}
@@ -305,7 +262,7 @@ for kind, spec in pairs {udp = {prefix = "udp", names = UDP_METHODS},
   for _, state in ipairs {"unconnected", "connected"} do
     local mt = core.newclass(spec.prefix .. "{" .. state .. "}", ms,
       {spec.prefix .. "{any}", spec.prefix .. "{" .. state .. "}", "select{able}"})
-    mt.__gc = gc
+    mt.__gc = core.close
     classes[kind][state] = mt
   end
 end

@@ -4,7 +4,6 @@ local psocket = require "socket"
 local core = require "moonsock.luasocket.core"
 local errors = require "moonsock.errors"
 
-local argerror, typename = core.argerror, core.typename
 local M = {}
 
 -- gethostbyname's h_errno texts (LuaSocket's socket_hoststrerror); the
@@ -22,11 +21,7 @@ local function host_error(err)
   return core.strerror(err)
 end
 
-local function check_string(v, n)
-  if type(v) == "number" then return tostring(v) end
-  if type(v) ~= "string" then argerror(n, "string expected, got " .. typename(v)) end
-  return v
-end
+local check_string = core.checkstring
 
 local function resolved(name, aliases, ips)
   local alias, ip = {}, {}

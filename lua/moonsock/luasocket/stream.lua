@@ -19,21 +19,12 @@ local methods = {}
 
 -- ---- creation ----
 
-local function newpy(family)
-  local ok, py = pcall(psocket.socket, family, SOCK_STREAM)
-  if not ok then return nil, core.strerror(py) end
-  if family == AF_INET6 then pcall(py.setsockopt, py, psocket.IPPROTO_IPV6, psocket.IPV6_V6ONLY, 1) end
-  return py
-end
+local function newpy(family) return core.newpy(family, SOCK_STREAM) end
 
 local classes = {} -- kind -> {master=, client=, server=}
 
 local function new(kind, state, family, py)
-  return core.setid(setmetatable({
-    _kind = kind, _py = py, _family = family, _buf = "",
-    _block = -1, _total = -1, _start = 0, _pytimeout = false,
-    _received = 0, _sent = 0, _birthday = core.monotime(),
-  }, classes[kind][state]))
+  return core.newobject(kind, family, py, classes[kind][state])
 end
 
 local function setclass(o, state)
@@ -71,12 +62,7 @@ end
 
 -- ---- addresses ----
 
-local function check_string(v, n)
-  local t = type(v)
-  if t == "number" then return tostring(v) end
-  if t ~= "string" then argerror(n, "string expected, got " .. typename(v)) end
-  return v
-end
+local check_string = core.checkstring
 
 -- getaddrinfo as LuaSocket calls it: the list, or nil and its text.
 local function resolve(host, port, family, flags)
@@ -342,10 +328,7 @@ end
 
 function methods:close()
   any(self)
-  local py = self._py
-  self._py, self._pytimeout = nil, false
-  if py then py:close() end
-  return 1.0
+  return core.close(self)
 end
 
 local SHUTDOWN = {receive = psocket.SHUT_RD, send = psocket.SHUT_WR, both = psocket.SHUT_RDWR}
@@ -358,30 +341,16 @@ function methods:shutdown(how)
   return 1.0
 end
 
-local function addr_results(kind, a, port_as_string)
-  if kind == "unix" then return a end
-  local host, port = a[1], a[2]
-  local family = find(host, ":", 1, true) and "inet6" or "inet"
-  if port_as_string then port = tostring(port) end
-  return host, port, family
-end
-
 function methods:getsockname()
   any(self)
-  local py = self._py
-  if not py then return nil, "Bad file descriptor" end
-  local ok, a = pcall(py.getsockname, py)
-  if not ok then return nil, core.strerror(a) end
-  return addr_results(self._kind, a, true)
+  local r = pack(core.name(self, "getsockname", true))
+  return unpack(r, 1, r.n)
 end
 
 function methods:getpeername()
   group(self, "client")
-  local py = self._py
-  if not py then return nil, "Bad file descriptor" end
-  local ok, a = pcall(py.getpeername, py)
-  if not ok then return nil, core.strerror(a) end
-  return addr_results(self._kind, a, false)
+  local r = pack(core.name(self, "getpeername", false))
+  return unpack(r, 1, r.n)
 end
 
 function methods:settimeout(t, mode)
@@ -398,22 +367,12 @@ end
 
 function methods:getfd()
   any(self)
-  local py = self._py
-  if not py then return -1.0 end
-  return py:fileno() + 0.0
+  return core.getfd(self)
 end
 
--- setfd(fd): the object now uses fd; setfd(-1) hands the fd to the caller,
--- after which moonsock neither watches nor closes it.
 function methods:setfd(fd)
   any(self)
-  if type(fd) ~= "number" then fd = tonumber(fd) or argerror(2, "number expected, got " .. typename(fd)) end
-  fd = math.floor(fd)
-  core.release(self)
-  if fd >= 0 then
-    local ok, py = pcall(psocket.socket, nil, nil, nil, fd)
-    if ok then self._py, self._family = py, py.family end
-  end
+  core.setfd(self, fd)
 end
 
 function methods:dirty()
@@ -477,11 +436,6 @@ local function pick(names)
   return t
 end
 
-local function gc(o)
-  local py = rawget(o, "_py")
-  if py then py:close() end
-end
-
 for kind, spec in pairs {tcp = {prefix = "tcp", names = TCP_METHODS},
                          unix = {prefix = "unixstream", names = UNIX_METHODS}} do
   local ms = pick(spec.names)
@@ -491,7 +445,7 @@ for kind, spec in pairs {tcp = {prefix = "tcp", names = TCP_METHODS},
     local groups = {any_group, spec.prefix .. "{" .. state .. "}"}
     if state ~= "master" then groups[#groups + 1] = "select{able}" end
     local mt = core.newclass(spec.prefix .. "{" .. state .. "}", ms, groups)
-    mt.__gc = gc
+    mt.__gc = core.close
     classes[kind][state] = mt
   end
 end
