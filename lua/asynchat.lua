@@ -25,9 +25,7 @@ local repr = require "moonsock.repr"
 
 local asynchat = {}
 
-local function argerror(n, fname, msg, level)
-  error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), level or 3)
-end
+local argerror = errors.argerror
 
 local typename = errors.typename
 
@@ -353,9 +351,9 @@ asynchat.simple_producer = simple_producer
 
 function simple_producer:__init__(data, buffer_size)
   -- Level 4: past the class's __call, at the caller.
-  if type(data) ~= "string" then argerror(1, "simple_producer", "string expected, got " .. typename(data), 4) end
+  if type(data) ~= "string" then argerror(1, "simple_producer", "string expected, got " .. typename(data)) end
   if buffer_size ~= nil and math.type(buffer_size) ~= "integer" then
-    argerror(2, "simple_producer", "integer expected, got " .. typename(buffer_size), 4)
+    argerror(2, "simple_producer", "integer expected, got " .. typename(buffer_size))
   end
   self.data = data
   self.buffer_size = buffer_size or 512

@@ -106,22 +106,18 @@ end
 -- ---- arguments ----
 
 -- Raised as Lua's own argument errors read: "bad argument #1 to 'listen'
--- (integer expected, got string)"; level 3 blames the caller of the
--- function that called argerror.
-local function argerror(n, fname, msg, level)
-  error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), level or 3)
-end
+-- (integer expected, got string)", blamed on the caller's line.
+local argerror = errors.argerror
 
 local typename = errors.typename
 
-local function check_type(v, want, n, fname, optional, level)
+local function check_type(v, want, n, fname, optional)
   if v == nil and optional then return end
   local ok
   if want == "integer" then ok = math.type(v) == "integer"
   else ok = type(v) == want end
   if not ok then
-    argerror(n, fname, string.format("%s expected, got %s", want, v == nil and "no value" or typename(v)),
-      level or 4)
+    argerror(n, fname, string.format("%s expected, got %s", want, v == nil and "no value" or typename(v)))
   end
 end
 
@@ -328,26 +324,23 @@ function asyncore.readwrite(obj, flags)
   end
 end
 
--- Checkers blame the caller of the public function: one level up from
--- argerror's default; constructors, reached through the class's __call,
--- pass one more.
 local function check_timeout(timeout, fname)
   if timeout ~= false and type(timeout) ~= "number" then
-    argerror(1, fname, "number or false expected, got " .. typename(timeout), 4)
+    argerror(1, fname, "number or false expected, got " .. typename(timeout))
   end
 end
 
 -- NaN, and a timeout past the range of Python's clock (math.huge), fail
 -- where Python's select, time.sleep or int(timeout*1000) would take them:
 -- poll checks when it is about to wait, poll2 and loop's first round at once.
-local function check_timeout_value(timeout, fname, level)
-  if timeout ~= timeout then argerror(1, fname, "Invalid value NaN (not a number)", level) end
-  if timeout and timeout > 9223372036 then argerror(1, fname, "timeout value is too large", level) end
+local function check_timeout_value(timeout, fname)
+  if timeout ~= timeout then argerror(1, fname, "Invalid value NaN (not a number)") end
+  if timeout and timeout > 9223372036 then argerror(1, fname, "timeout value is too large") end
 end
 
-local function check_map(map, n, fname, level)
+local function check_map(map, n, fname)
   if map ~= nil and type(map) ~= "table" then
-    argerror(n, fname, "map must be a table, got " .. typename(map), level or 4)
+    argerror(n, fname, "map must be a table, got " .. typename(map))
   end
 end
 
@@ -368,7 +361,7 @@ function asyncore.poll(timeout, map)
     if is_w and not obj.accepting then w[#w + 1] = fd end
     if is_r or is_w then e[#e + 1] = fd end
   end
-  check_timeout_value(timeout, "poll", 3)
+  check_timeout_value(timeout, "poll")
   if #r == 0 and #w == 0 and #e == 0 then
     if timeout == false then
       argerror(1, "poll", "no channel is readable or writable: cannot sleep for ever")
@@ -399,8 +392,8 @@ function asyncore.poll2(timeout, map)
   check_map(map, 2, "poll2")
   map = map or asyncore.socket_map
   -- int(timeout * 1000) comes first in Python: NaN and math.huge fail there
-  if timeout and (timeout ~= timeout or timeout == math.huge) then check_timeout_value(timeout, "poll2", 3) end
-  if next(map) ~= nil then check_timeout_value(timeout, "poll2", 3) end
+  if timeout and (timeout ~= timeout or timeout == math.huge) then check_timeout_value(timeout, "poll2") end
+  if next(map) ~= nil then check_timeout_value(timeout, "poll2") end
   local ms
   if timeout then
     -- Python's int(timeout * 1000) truncates towards zero.
@@ -444,7 +437,7 @@ function asyncore.loop(timeout, use_poll, map, count)
     argerror(4, "loop", "count must be an integer, got " .. typename(count))
   end
   map = map or asyncore.socket_map
-  if next(map) ~= nil then check_timeout_value(timeout, "loop", 3) end
+  if next(map) ~= nil then check_timeout_value(timeout, "loop") end
   local poll_fun = use_poll and asyncore.poll2 or asyncore.poll
   if count == nil then
     while next(map) ~= nil do poll_fun(timeout, map) end
@@ -473,11 +466,11 @@ asyncore.dispatcher = dispatcher
 -- dispatcher([sock[, map]]): wraps a socket (made non-blocking) or, without
 -- one, waits for create_socket or set_socket.
 function dispatcher:__init__(sock, map)
-  check_map(map, 2, short_name(self), 5)
+  check_map(map, 2, short_name(self))
   self._map = map or asyncore.socket_map
   self._fileno = nil
   if sock then
-    if not has_fileno(sock) then argerror(1, short_name(self), "socket expected, got " .. typename(sock), 4) end
+    if not has_fileno(sock) then argerror(1, short_name(self), "socket expected, got " .. typename(sock)) end
     -- Set to nonblocking just to make sure for cases where we get a
     -- socket from a blocking source.
     sock:setblocking(false)
@@ -824,10 +817,10 @@ local file_wrapper = object:extend {__name = "asyncore.file_wrapper"}
 asyncore.file_wrapper = file_wrapper
 
 function file_wrapper:__init__(fd)
-  check_type(fd, "integer", 1, "file_wrapper", false, 5)
+  check_type(fd, "integer", 1, "file_wrapper")
   -- os.dup's answers: OverflowError beyond a C int, EBADF for a negative fd
   if fd > 0x7fffffff or fd < -0x80000000 then
-    argerror(1, "file_wrapper", "Python int too large to convert to C int", 4)
+    argerror(1, "file_wrapper", "Python int too large to convert to C int")
   end
   if fd < 0 then error(errors.raise_new("OSError", EBADF, strerror(EBADF)), 4) end
   local dup = socket._dupfd(fd)
@@ -853,14 +846,14 @@ end
 
 -- read and write are recv and send under their own names, in their errors too.
 local function wrapper_recv(self, n, fname)
-  check_type(n, "integer", 1, fname, false, 5)
+  check_type(n, "integer", 1, fname)
   local ok, data = pcall(wrapper_sock(self).recv, self._sock, n)
   if not ok then reraise(data, "recv", fname, -1, 3) end
   return data
 end
 
 local function wrapper_send(self, data, fname)
-  check_type(data, "string", 1, fname, false, 5)
+  check_type(data, "string", 1, fname)
   return wrapper_sock(self):send(data)
 end
 
@@ -892,13 +885,13 @@ asyncore.file_dispatcher = file_dispatcher
 
 function file_dispatcher:__init__(fd, map)
   if math.type(fd) ~= "integer" and not has_fileno(fd) then
-    argerror(1, "file_dispatcher", "integer or object with fileno() expected, got " .. typename(fd), 4)
+    argerror(1, "file_dispatcher", "integer or object with fileno() expected, got " .. typename(fd))
   end
   dispatcher.__init__(self, nil, map)
   self.connected = true
   if has_fileno(fd) then
     fd = fd:fileno()
-    if math.type(fd) ~= "integer" then argerror(1, "file_dispatcher", "fileno() returned a non-integer", 4) end
+    if math.type(fd) ~= "integer" then argerror(1, "file_dispatcher", "fileno() returned a non-integer") end
   end
   local ok, err = pcall(self.set_file, self, fd)
   if not ok then reraise(err, "set_file", "file_dispatcher", -1, 3) end

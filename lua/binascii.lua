@@ -19,14 +19,9 @@ local errors = require "moonsock.errors"
 
 local M = {}
 
-local here = debug.getinfo(1, "S").source
 
 -- Lua's own wording for a wrong argument, at the caller's line.
-local function argerror(n, fname, msg)
-  local level = 2
-  while (debug.getinfo(level, "S") or {}).source == here do level = level + 1 end
-  error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), level)
-end
+local argerror = errors.argerror
 
 local function typename(v) return v == nil and "no value" or type(v) end
 

@@ -75,9 +75,7 @@ local function raise(cls, fmt, ...)
   error(cls(select("#", ...) > 0 and fmt:format(...) or fmt), 0)
 end
 
-local function argerror(n, fname, msg)
-  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), 0)
-end
+local argerror = errors.argerror
 
 -- ---------------------------------------------------------------------------
 -- Integers of any size. Values below 2^62 in magnitude are plain Lua

@@ -44,9 +44,7 @@ selectors.EVENT_READ, selectors.EVENT_WRITE = EVENT_READ, EVENT_WRITE
 local function raise(err) error(err, 0) end
 
 -- Lua's own wording for a wrong argument, at the caller of the method.
-local function argerror(n, fname, msg)
-  error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)
-end
+local argerror = errors.argerror
 
 local function address(t)
   return (string.format("%p", t):gsub("^0x0*", "0x"))

@@ -239,9 +239,7 @@ end
 -- getaddrinfo gives, in order, until one connects. timeout nil keeps the
 -- default timeout; false means blocking (Python's None).
 function socket.create_connection(address, timeout, source_address)
-  local function argerror(n, msg)
-    error("bad argument #" .. n .. " to 'create_connection' (" .. msg .. ")", 3)
-  end
+  local function argerror(n, msg) errors.argerror(n, "create_connection", msg) end
   if type(address) ~= "table" then
     argerror(1, "address must be a table {host, port}, got " .. typename(address))
   end

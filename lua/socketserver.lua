@@ -78,9 +78,7 @@ local format = string.format
 
 local typename = errors.typename
 
-local function argerror(level, n, fname, msg)
-  error(format("bad argument #%d to '%s' (%s)", n, fname, msg), level + 1)
-end
+local argerror = errors.argerror
 
 ---------------------------------------------------------------------------
 -- The class system is moonsock.class's; its names are part of this module's
@@ -149,20 +147,19 @@ local ServerSelector = selectors.PollSelector or selectors.SelectSelector
 local BaseServer = define("BaseServer", {object}, {timeout = nil})
 M.BaseServer = BaseServer
 
--- level: error's, counted from the __init__ that calls this.
-local function check_server_args(self, server_address, RequestHandlerClass, level)
+local function check_server_args(self, server_address, RequestHandlerClass)
   if server_address == nil then
-    argerror(level + 1, 1, short_name(self), "server_address expected, got no value")
+    argerror(1, short_name(self), "server_address expected, got no value")
   end
   if not is_callable(RequestHandlerClass) then
-    argerror(level + 1, 2, short_name(self), "RequestHandlerClass must be a class or a function, got "
+    argerror(2, short_name(self), "RequestHandlerClass must be a class or a function, got "
       .. typename(RequestHandlerClass))
   end
 end
 
 -- BaseServer(server_address, RequestHandlerClass)
 function BaseServer:__init__(server_address, RequestHandlerClass)
-  check_server_args(self, server_address, RequestHandlerClass, 3)
+  check_server_args(self, server_address, RequestHandlerClass)
   self.server_address = server_address
   self.RequestHandlerClass = RequestHandlerClass
   self._is_shut_down = task.Event()
@@ -176,11 +173,11 @@ function BaseServer:server_activate() end
 function BaseServer:serve_forever(poll_interval)
   if poll_interval == nil then poll_interval = 0.5 end
   if type(poll_interval) ~= "number" then
-    argerror(2, 1, "serve_forever", "number expected, got " .. typename(poll_interval))
+    argerror(1, "serve_forever", "number expected, got " .. typename(poll_interval))
   end
   -- the selector's complaints, but about this argument
-  if poll_interval ~= poll_interval then argerror(2, 1, "serve_forever", "Invalid value NaN (not a number)") end
-  if poll_interval > 9223372036 then argerror(2, 1, "serve_forever", "timeout value is too large") end
+  if poll_interval ~= poll_interval then argerror(1, "serve_forever", "Invalid value NaN (not a number)") end
+  if poll_interval > 9223372036 then argerror(1, "serve_forever", "timeout value is too large") end
   self._is_shut_down:clear()
   local _ <close> = finally(function()
     self._shutdown_request = false
@@ -310,14 +307,14 @@ M.TCPServer = TCPServer
 function TCPServer:__init__(server_address, RequestHandlerClass, bind_and_activate)
   if bind_and_activate == nil then bind_and_activate = true end
   if type(bind_and_activate) ~= "boolean" then
-    argerror(3, 3, short_name(self), "boolean expected, got " .. typename(bind_and_activate))
+    argerror(3, short_name(self), "boolean expected, got " .. typename(bind_and_activate))
   end
   local want = self.address_family == socket.AF_UNIX and "string" or "table"
   if type(server_address) ~= want then
-    argerror(3, 1, short_name(self), format("server_address must be a %s, got %s", want,
+    argerror(1, short_name(self), format("server_address must be a %s, got %s", want,
       server_address == nil and "no value" or typename(server_address)))
   end
-  check_server_args(self, server_address, RequestHandlerClass, 3)
+  check_server_args(self, server_address, RequestHandlerClass)
   BaseServer.__init__(self, server_address, RequestHandlerClass)
   self.socket = socket.socket(self.address_family, self.socket_type)
   if bind_and_activate then
@@ -330,7 +327,7 @@ function TCPServer:__init__(server_address, RequestHandlerClass, bind_and_activa
       -- The address is this constructor's argument: bind's complaint
       -- about it ("bad argument #1 to 'bind'") is ours.
       local msg = type(err) == "string" and err:match("bad argument #1 to 'bind' %((.*)%)$")
-      if msg then argerror(3, 1, short_name(self), msg) end
+      if msg then argerror(1, short_name(self), msg) end
       error(err, 0)
     end
   end
@@ -424,7 +421,7 @@ function ForkingMixIn:collect_children(opts)
     error(format("calling 'collect_children' on bad self (ForkingMixIn expected, got %s)", typename(self)), 2)
   end
   if opts ~= nil and type(opts) ~= "table" then
-    argerror(2, 1, "collect_children", "table expected, got " .. typename(opts))
+    argerror(1, "collect_children", "table expected, got " .. typename(opts))
   end
   local blocking = opts ~= nil and opts.blocking
   local children = self.active_children
@@ -781,7 +778,7 @@ end
 function PreforkMixIn:serve_forever(poll_interval)
   if poll_interval == nil then poll_interval = 0.5 end
   if type(poll_interval) ~= "number" then
-    argerror(2, 1, "serve_forever", "number expected, got " .. typename(poll_interval))
+    argerror(1, "serve_forever", "number expected, got " .. typename(poll_interval))
   end
   if self.worker_number ~= nil then
     return M.super(PreforkMixIn, self):serve_forever(poll_interval)
@@ -902,7 +899,7 @@ function SocketWriter:write(...)
     elseif type(v) == "number" then
       v = format("%.14g", v)
     elseif type(v) ~= "string" then
-      argerror(2, i, "write", "string expected, got " .. (v == nil and "nil" or typename(v)))
+      argerror(i, "write", "string expected, got " .. (v == nil and "nil" or typename(v)))
     end
     self._sock:sendall(v)
   end
@@ -975,7 +972,7 @@ M.BytesIO = BytesIO
 
 function BytesIO:__init__(initial)
   if initial ~= nil and type(initial) ~= "string" then
-    argerror(3, 1, "BytesIO", "string expected, got " .. typename(initial))
+    argerror(1, "BytesIO", "string expected, got " .. typename(initial))
   end
   self._buf = initial or ""
   self._pos = 1
@@ -1042,7 +1039,7 @@ local function read_one(f, fmt, i)
     f._pos = f._pos + #s
     return s
   end
-  if type(fmt) ~= "string" then argerror(3, i, "read", "invalid format") end
+  if type(fmt) ~= "string" then argerror(i, "read", "invalid format") end
   local c = fmt:gsub("^%*", ""):sub(1, 1)
   if c == "l" or c == "L" then return read_line(f, c == "L") end
   if c == "a" then
@@ -1051,7 +1048,7 @@ local function read_one(f, fmt, i)
     return s
   end
   if c == "n" then return read_number(f) end
-  argerror(3, i, "read", "invalid format")
+  argerror(i, "read", "invalid format")
 end
 
 -- read(...): Lua's io formats ("l" with none); nil ends the results at EOF.
@@ -1074,7 +1071,7 @@ function BytesIO:readline(limit)
   check_self(self, BytesIO, "readline")
   check_open(self)
   if limit ~= nil and math.type(limit) ~= "integer" then
-    argerror(2, 1, "readline", "integer expected, got " .. typename(limit))
+    argerror(1, "readline", "integer expected, got " .. typename(limit))
   end
   local line = read_line(self, true) or ""
   if limit and limit >= 0 and #line > limit then
@@ -1105,7 +1102,7 @@ function BytesIO:write(...)
     elseif type(v) == "number" then
       v = format("%.14g", v)
     elseif type(v) ~= "string" then
-      argerror(2, i, "write", "string expected, got " .. (v == nil and "nil" or typename(v)))
+      argerror(i, "write", "string expected, got " .. (v == nil and "nil" or typename(v)))
     end
     local buf, p = self._buf, self._pos
     self._buf = buf:sub(1, p - 1) .. v .. buf:sub(p + #v)

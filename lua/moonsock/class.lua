@@ -13,11 +13,10 @@ local M = {}
 
 local format = string.format
 
-local typename = require("moonsock.errors").typename
+local errors = require "moonsock.errors"
+local typename = errors.typename
 
-local function argerror(level, n, fname, msg)
-  error(format("bad argument #%d to '%s' (%s)", n, fname, msg), level + 1)
-end
+local argerror = errors.argerror
 
 ---------------------------------------------------------------------------
 -- The class system: classes are tables with __name, __bases and __mro.
@@ -130,19 +129,19 @@ function M.class(...)
   for i = 1, n do
     local v = select(i, ...)
     if is_class(v) then
-      if fields then argerror(2, i, "class", "class expected after the fields table") end
+      if fields then argerror(i, "class", "class expected after the fields table") end
       bases[#bases + 1] = v
     elseif i == n and type(v) == "table" then
       fields = v
     elseif not (i == n and v == nil) then
-      argerror(2, i, "class", "class expected, got " .. typename(v))
+      argerror(i, "class", "class expected, got " .. typename(v))
     end
   end
-  if #bases == 0 then argerror(2, 1, "class", "at least one base class expected") end
+  if #bases == 0 then argerror(1, "class", "at least one base class expected") end
   fields = fields or {}
   local name = rawget(fields, "__name")
   if name ~= nil and type(name) ~= "string" then
-    argerror(2, n, "class", "__name must be a string, got " .. typename(name))
+    argerror(n, "class", "__name must be a string, got " .. typename(name))
   end
   local copy = {}
   for k, v in pairs(fields) do copy[k] = v end
@@ -153,15 +152,15 @@ end
 -- methods come bound to obj, so super(C, self):m() and super(C, self).m()
 -- both call m with self = obj.
 function M.super(cls, obj)
-  if not is_class(cls) then argerror(2, 1, "super", "class expected, got " .. typename(cls)) end
+  if not is_class(cls) then argerror(1, "super", "class expected, got " .. typename(cls)) end
   local ocls = getmetatable(obj)
-  if not is_class(ocls) then argerror(2, 2, "super", "instance expected, got " .. typename(obj)) end
+  if not is_class(ocls) then argerror(2, "super", "instance expected, got " .. typename(obj)) end
   local mro, start = ocls.__mro, nil
   for i, c in ipairs(mro) do
     if c == cls then start = i + 1 break end
   end
   if not start then
-    argerror(2, 2, "super", "obj must be an instance or subtype of type " .. cls.__name)
+    argerror(2, "super", "obj must be an instance or subtype of type " .. cls.__name)
   end
   return setmetatable({}, {__index = function(_, key)
     for i = start, #mro do
@@ -177,8 +176,8 @@ end
 
 -- isinstance(obj, cls), issubclass(sub, cls): along the MRO, as Python.
 function M.issubclass(sub, cls)
-  if not is_class(sub) then argerror(2, 1, "issubclass", "class expected, got " .. typename(sub)) end
-  if not is_class(cls) then argerror(2, 2, "issubclass", "class expected, got " .. typename(cls)) end
+  if not is_class(sub) then argerror(1, "issubclass", "class expected, got " .. typename(sub)) end
+  if not is_class(cls) then argerror(2, "issubclass", "class expected, got " .. typename(cls)) end
   for _, c in ipairs(sub.__mro) do
     if c == cls then return true end
   end
@@ -186,7 +185,7 @@ function M.issubclass(sub, cls)
 end
 
 function M.isinstance(obj, cls)
-  if not is_class(cls) then argerror(2, 2, "isinstance", "class expected, got " .. typename(cls)) end
+  if not is_class(cls) then argerror(2, "isinstance", "class expected, got " .. typename(cls)) end
   local ocls = getmetatable(obj)
   return is_class(ocls) and M.issubclass(ocls, cls)
 end
@@ -215,16 +214,16 @@ end
 function object:extend(fields)
   check_self(self, "extend")
   if fields ~= nil and (type(fields) ~= "table" or is_class(fields)) then
-    argerror(2, 1, "extend", "table expected, got " .. typename(fields))
+    argerror(1, "extend", "table expected, got " .. typename(fields))
   end
   return M.class(self, fields)
 end
 
 function object:mixin(base, fields)
   check_self(self, "mixin")
-  if not is_class(base) then argerror(2, 1, "mixin", "class expected, got " .. typename(base)) end
+  if not is_class(base) then argerror(1, "mixin", "class expected, got " .. typename(base)) end
   if fields ~= nil and (type(fields) ~= "table" or is_class(fields)) then
-    argerror(2, 2, "mixin", "table expected, got " .. typename(fields))
+    argerror(2, "mixin", "table expected, got " .. typename(fields))
   end
   return M.class(self, base, fields)
 end
@@ -234,24 +233,24 @@ end
 -- (module gives its qualified name, "socketserver.TCPServer"). fields
 -- itself becomes the class.
 function M.make(name, bases, fields, module)
-  if type(name) ~= "string" then argerror(2, 1, "make", "string expected, got " .. typename(name)) end
+  if type(name) ~= "string" then argerror(1, "make", "string expected, got " .. typename(name)) end
   if type(bases) ~= "table" or is_class(bases) then
-    argerror(2, 2, "make", "table of classes expected, got " .. typename(bases))
+    argerror(2, "make", "table of classes expected, got " .. typename(bases))
   end
   for i, b in ipairs(bases) do
-    if not is_class(b) then argerror(2, 2, "make", format("bases[%d]: class expected, got %s", i, typename(b))) end
+    if not is_class(b) then argerror(2, "make", format("bases[%d]: class expected, got %s", i, typename(b))) end
   end
   if type(fields) ~= "table" or is_class(fields) then
-    argerror(2, 3, "make", "table expected, got " .. typename(fields))
+    argerror(3, "make", "table expected, got " .. typename(fields))
   end
   if module ~= nil and type(module) ~= "string" then
-    argerror(2, 4, "make", "string expected, got " .. typename(module))
+    argerror(4, "make", "string expected, got " .. typename(module))
   end
   return make_class(name, bases, fields, module)
 end
 
 function M.qualname(cls)
-  if not is_class(cls) then argerror(2, 1, "qualname", "class expected, got " .. typename(cls)) end
+  if not is_class(cls) then argerror(1, "qualname", "class expected, got " .. typename(cls)) end
   return qualname(cls)
 end
 

@@ -63,9 +63,37 @@ local function typename(v)
 end
 M.typename = typename
 
-local function argerror(n, fname, msg)
-  error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)
+-- The chunk names scripts/embed-lua gives moonsock's own modules:
+-- "@lua/socket.lua" for module socket, "@lua/moonsock/errors.lua" for this one.
+local own_prefix = debug.getinfo(1, "S").source:match("^(@.*/)moonsock/errors%.lua$")
+
+-- Is source the chunk of one of moonsock's embedded modules? A user's file
+-- that happens to sit at the same relative path is not in package.preload.
+local function is_own(source)
+  if not own_prefix or source:sub(1, #own_prefix) ~= own_prefix then return false end
+  local name = source:sub(#own_prefix + 1):match("^(.*)%.lua$")
+  return name ~= nil and package.preload[(name:gsub("/", "."))] ~= nil
 end
+
+-- argerror(n, fname, msg): raises "bad argument #n to 'fname' (msg)", blamed
+-- on the line that called into moonsock: the first frame that is neither one
+-- of moonsock's own modules nor a C function (pcall, a metamethod's caller),
+-- however deep inside moonsock the check ran. The one argument error of every
+-- Lua module of moonsock.
+local argerror
+function argerror(n, fname, msg)
+  if math.type(n) ~= "integer" then argerror(1, "argerror", "integer expected, got " .. typename(n)) end
+  if type(fname) ~= "string" then argerror(2, "argerror", "string expected, got " .. typename(fname)) end
+  if type(msg) ~= "string" then argerror(3, "argerror", "string expected, got " .. typename(msg)) end
+  local level = 2
+  local info = debug.getinfo(level, "S")
+  while info and (info.what == "C" or is_own(info.source)) do
+    level = level + 1
+    info = debug.getinfo(level, "S")
+  end
+  error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), info and level or 0)
+end
+M.argerror = argerror
 
 local function is_class(v)
   return type(v) == "table" and type(rawget(v, "__name")) == "string" and classes[v.__name] == v
@@ -91,6 +119,25 @@ local function checked_matches(cls, err)
   return matches(cls, err)
 end
 
+-- Lua code treats an error as its message: "failed: " .. err, and
+-- err:match("refused"). Concatenation and the string methods that read a
+-- text act on tostring(err) (Python's str(exc)); the object itself stays
+-- what error() raised, so matches() and the fields still work on it.
+local function is_error(v)
+  local mt = getmetatable(v)
+  return type(v) == "table" and type(mt) == "table" and classes[rawget(mt, "__name")] == mt
+end
+local function as_text(v)
+  local t = type(v)
+  if t == "string" or t == "number" or is_error(v) then return tostring(v) end
+  error("attempt to concatenate a " .. typename(v) .. " value", 3)
+end
+local function concat_as_text(a, b) return as_text(a) .. as_text(b) end
+for _, name in ipairs {"byte", "find", "gmatch", "gsub", "len", "lower", "match", "sub", "upper"} do
+  local f = string[name]
+  methods[name] = function(self, ...) return f(tostring(self), ...) end
+end
+
 -- Defining a name twice returns the first class: replacing it would make its
 -- existing instances stop matching.
 local function define(name, base)
@@ -100,7 +147,8 @@ local function define(name, base)
     end
     return classes[name]
   end
-  local cls = {__name = name, __base = base, __tostring = instance_tostring, __index = methods}
+  local cls = {__name = name, __base = base, __tostring = instance_tostring, __index = methods,
+               __concat = concat_as_text}
   cls.matches = checked_matches
   classes[name] = cls
   M[name] = setmetatable(cls, {__call = new_instance, __tostring = class_tostring})

@@ -36,9 +36,7 @@ M.metatable = meta
 local typename = errors.typename
 
 -- level: as error's, counted from the function that calls these.
-local function argerror(level, i, fname, msg)
-  error(format("bad argument #%d to '%s' (%s)", i, fname, msg), level + 1)
-end
+local argerror = errors.argerror
 
 local function check_file(f, fname, level)
   if getmetatable(f) ~= meta then
@@ -338,16 +336,16 @@ local function parse_formats(fname, ...)
     local fmt = select(i, ...)
     if type(fmt) == "number" then
       local c = tointeger(fmt)
-      if not c then argerror(3, i, fname, "number has no integer representation") end
-      if c < 0 then argerror(3, i, fname, "count must be non-negative") end
+      if not c then argerror(i, fname, "number has no integer representation") end
+      if c < 0 then argerror(i, fname, "count must be non-negative") end
       fmts[i] = c
     elseif type(fmt) == "string" then
       local ch = sub(fmt, 1, 1) == "*" and sub(fmt, 2, 2) or sub(fmt, 1, 1)
       local r = readers[ch]
-      if not r then argerror(3, i, fname, "invalid format") end
+      if not r then argerror(i, fname, "invalid format") end
       fmts[i] = r
     else
-      argerror(3, i, fname, "string expected, got " .. (fmt == nil and "nil" or typename(fmt)))
+      argerror(i, fname, "string expected, got " .. (fmt == nil and "nil" or typename(fmt)))
     end
   end
   if n == 0 then
@@ -416,9 +414,9 @@ end
 -- A size for readline/readlines: nil or negative means no limit.
 local function check_limit(i, fname, limit)
   if limit == nil then return nil end
-  if type(limit) ~= "number" then argerror(3, i, fname, "number expected, got " .. typename(limit)) end
+  if type(limit) ~= "number" then argerror(i, fname, "number expected, got " .. typename(limit)) end
   local n = tointeger(limit)
-  if not n then argerror(3, i, fname, "number has no integer representation") end
+  if not n then argerror(i, fname, "number has no integer representation") end
   if n < 0 then return nil end
   return n
 end
@@ -490,7 +488,7 @@ local function tobytes(i, v)
     if mtype(v) == "integer" then return format("%d", v) end
     return format("%.14g", v)
   end
-  argerror(3, i, "write", "string expected, got " .. (v == nil and "nil" or typename(v)))
+  argerror(i, "write", "string expected, got " .. (v == nil and "nil" or typename(v)))
 end
 
 local function write_strs(f, strs, n)
@@ -521,12 +519,12 @@ end
 function File:writelines(list)
   check_writable(self, "writelines")
   if type(list) ~= "table" then
-    argerror(2, 1, "writelines", "table expected, got " .. (list == nil and "no value" or typename(list)))
+    argerror(1, "writelines", "table expected, got " .. (list == nil and "no value" or typename(list)))
   end
   local n = #list
   for i = 1, n do
     if type(list[i]) ~= "string" then
-      argerror(2, 1, "writelines", format("string expected at index %d, got %s", i, typename(list[i])))
+      argerror(1, "writelines", format("string expected at index %d, got %s", i, typename(list[i])))
     end
   end
   return write_strs(self, list, n)
@@ -579,15 +577,15 @@ local vbuf_modes = {no = true, full = true, line = true}
 function File:setvbuf(mode, size)
   check_file(self, "setvbuf", 2)
   if type(mode) ~= "string" then
-    argerror(2, 1, "setvbuf", "string expected, got " .. (mode == nil and "no value" or typename(mode)))
+    argerror(1, "setvbuf", "string expected, got " .. (mode == nil and "no value" or typename(mode)))
   end
-  if not vbuf_modes[mode] then argerror(2, 1, "setvbuf", "invalid option '" .. mode .. "'") end
+  if not vbuf_modes[mode] then argerror(1, "setvbuf", "invalid option '" .. mode .. "'") end
   local n
   if size ~= nil then
-    if type(size) ~= "number" then argerror(2, 2, "setvbuf", "number expected, got " .. typename(size)) end
+    if type(size) ~= "number" then argerror(2, "setvbuf", "number expected, got " .. typename(size)) end
     n = tointeger(size)
-    if not n then argerror(2, 2, "setvbuf", "number has no integer representation") end
-    if n < 1 then argerror(2, 2, "setvbuf", "size must be positive") end
+    if not n then argerror(2, "setvbuf", "number has no integer representation") end
+    if n < 1 then argerror(2, "setvbuf", "size must be positive") end
   end
   if mode == "no" then
     self._size, self._line = 0, false

@@ -48,13 +48,8 @@ sync.Full = class("Full", errors.Exception)
 local here = debug.getinfo(1, "S").source
 
 -- Lua's own wording for a wrong argument; n counts after self, as Lua does
--- for a method. The position is the caller's, the first frame outside this
--- file.
-local function argerror(n, fname, msg)
-  local level = 2
-  while (debug.getinfo(level, "S") or {}).source == here do level = level + 1 end
-  error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), level)
-end
+-- for a method. The position is the caller's.
+local argerror = errors.argerror
 
 local function check_type(v, n, fname, want, optional)
   if (v == nil and optional) or type(v) == want then return v end

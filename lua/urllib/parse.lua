@@ -58,19 +58,8 @@ local M = {}
 
 -- ---- arguments ----
 
-local here = debug.getinfo(1, "S").source
-
--- Lua's own wording for a wrong argument, at the caller's line: the first
--- Lua frame outside this file (gsub may stand between, calling back).
-local function argerror(n, fname, msg)
-  local level = 2
-  while true do
-    local info = debug.getinfo(level, "S")
-    if not info or (info.source ~= here and info.what ~= "C") then break end
-    level = level + 1
-  end
-  error(format("bad argument #%d to '%s' (%s)", n, fname, msg), level)
-end
+-- Lua's own wording for a wrong argument, at the caller's line.
+local argerror = errors.argerror
 
 local function typename(v) return v == nil and "no value" or type(v) end
 
