@@ -16,7 +16,8 @@ local typename = errors.typename
 -- their frame, and the name the user called them by, stays on the stack.)
 -- luaL_argerror's text for the LuaSocket function or method the user
 -- called: the outermost frame of these modules is the one the user's code
--- called, named as that call names it (with ':' its self is "bad self").
+-- called, named as that call names it (with ':' its self is "bad self");
+-- moonsock.errors.argerror blames the user's line.
 local function ours(source)
   return source:find("moonsock/luasocket", 1, true) ~= nil
 end
@@ -55,7 +56,7 @@ local function argerror(n, msg)
     if n == 0 then error(string.format("calling '%s' on bad self (%s)", name, msg), entry + 1) end
   end
   name = name or (info and loaded_name(info.func)) or "?"
-  error(string.format("bad argument #%d to '%s' (%s)", n, name, msg), entry + 1)
+  errors.argerror(n, name, msg)
 end
 M.argerror = argerror
 
