@@ -34,3 +34,26 @@ describe("LuaSocket compatibility with lua5.4 + Debian lua-socket", function()
     end)
   end
 end)
+
+describe("moonsock loaded into a stock lua5.4", function()
+  local cpath = "LUA_CPATH=" .. q("lib/lua/5.4/?.so;;") .. " timeout 60 lua5.4 -e "
+  it("takes over a LuaSocket loaded before it: one combined socket module", function()
+    local out, err, rc = helpers.run(cpath .. q([[
+      local ls = require "socket"
+      local moonsock = require "moonsock"
+      print(moonsock.socket == ls, require("socket") == ls, require("socket.core") == ls,
+            type(ls.create_server), type(ls.tcp), tostring(ls.tcp()):match("^[^:]*"))]]))
+    assert(rc == 0, err)
+    assert.are.equal("true\ttrue\ttrue\tfunction\tfunction\ttcp{master}\n", out)
+  end)
+
+  it("gives the combined module when moonsock comes first, and moonsock's mime.core", function()
+    local out, err, rc = helpers.run(cpath .. q([[
+      local moonsock = require "moonsock"
+      local s = require "socket"
+      print(moonsock.socket == s, type(s.create_server), type(s.tcp), require("mime.core").b64("hi"),
+            package.preload["mime.core"] ~= nil, package.preload["socket.unix"] ~= nil)]]))
+    assert(rc == 0, err)
+    assert.are.equal("true\tfunction\tfunction\taGk=\ttrue\ttrue\n", out)
+  end)
+end)
