@@ -412,4 +412,9 @@ function socket.recv_fds(sock, bufsize, maxfds, flags)
   return msg, fds, mflags, addr
 end
 
+-- LuaSocket's names beside Python's (lua/moonsock/luasocket.lua); its
+-- modules require "socket" while this one loads, so it is published first.
+package.loaded.socket = socket
+require("moonsock.luasocket").install(socket)
+
 return socket

@@ -144,6 +144,8 @@ int ms_open_resolver(lua_State *L); /* adds resolver functions to the table on t
 int ms_open_select(lua_State *L);   /* "select" */
 int ms_open_errno(lua_State *L);    /* "errno" */
 int ms_open_posix(lua_State *L);    /* "moonsock.posix": fork, waitpid, _exit... */
+int ms_open_luasocket(lua_State *L); /* "moonsock.core.luasocket": clocks, fd limit */
+int ms_open_mime(lua_State *L);     /* "mime.core": LuaSocket's codecs */
 void ms_socket_constants(lua_State *L); /* sets every constant into the table on top */
 
 /* Registry key (a light userdata address) of the Lua-side error factory. */

@@ -34,4 +34,9 @@ function coroutine.wrap(f)
   return function(...) return unwrap(co, forward(co, co_resume(co, ...))) end
 end
 
+-- LuaSocket's C core loaded before moonsock: moonsock's takes its place.
+if package.loaded.socket ~= nil or package.loaded["socket.core"] ~= nil then
+  require("moonsock.luasocket.takeover")(package.loaded)
+end
+
 return true

@@ -333,6 +333,17 @@ KIND.sighandler = {valid = v('"flag"'), wrong = join(TYPES, {"str", "nan", "neg"
 KIND.parts = {valid = v('{"http", "h", "/p", "", "q", "f"}', "('http', 'h', '/p', '', 'q', 'f')"),
               wrong = {"bool", "fn", "co", "ud", "str", "num", "parts_short", "parts_num"}}
 
+-- LuaSocket's argument models: its functions take strings or numbers for
+-- addresses and ports, and check only the types.
+local LS_TYPES = {"bool", "table", "fn", "co", "ud"}
+local LS_CONNECT = {
+  kinds = {address = "text", port = "any", laddress = "text", lport = "any", family = "text"},
+  valid = {address = v('"127.0.0.1"'), port = v('"1"'), laddress = v('"127.0.0.1"'), lport = v('"0"'),
+           family = v('"inet"')},
+  wrong = {address = LS_TYPES, port = LS_TYPES, laddress = LS_TYPES, lport = LS_TYPES,
+           family = join(LS_TYPES, {"str"})},
+}
+
 -- The functions whose parameters, receiver or Python counterpart need
 -- more than the defaults. Fields:
 --   kinds = {param = kind}: kinds other than KINDS'
@@ -354,6 +365,34 @@ M.FUNCS = {
   ["socket.setdefaulttimeout"] = {after = {l = "M.socket.setdefaulttimeout(nil)",
                                             p = "socket.setdefaulttimeout(None)"}},
   ["socket.issocket"] = {py = false},
+  -- LuaSocket's names: no Python counterpart. A wrong type must be refused
+  -- naming the argument; a wrong value is LuaSocket's business (nil, err).
+  ["socket.tcp"] = {py = false}, ["socket.tcp4"] = {py = false}, ["socket.tcp6"] = {py = false},
+  ["socket.udp"] = {py = false}, ["socket.udp4"] = {py = false}, ["socket.udp6"] = {py = false},
+  ["socket.gettime"] = {py = false},
+  ["socket.connect"] = {py = false, kinds = LS_CONNECT.kinds, valid = LS_CONNECT.valid, wrong = LS_CONNECT.wrong},
+  ["socket.connect4"] = {py = false, kinds = LS_CONNECT.kinds, valid = LS_CONNECT.valid, wrong = LS_CONNECT.wrong},
+  ["socket.connect6"] = {py = false, kinds = LS_CONNECT.kinds, valid = LS_CONNECT.valid, wrong = LS_CONNECT.wrong},
+  ["socket.bind"] = {py = false, kinds = {address = "text", port = "any", backlog = "number"},
+                     valid = {address = v('"127.0.0.1"'), port = v("0"), backlog = v("1")},
+                     wrong = {address = LS_TYPES, port = LS_TYPES, backlog = join(LS_TYPES, {"str"})}},
+  -- recvt holds an object that is dirty: the call never waits
+  ["socket.select"] = {py = false, kinds = {recvt = "table", sendt = "table", timeout = "number"},
+                       valid = {recvt = v("{{getfd = function() return -1 end, dirty = function() return true end}}"),
+                                sendt = v("{}"), timeout = v("0")}},
+  ["socket.sleep"] = {py = false, kinds = {time = "number"},
+                      wrong = {time = join(LS_TYPES, {"str", "nan", "neg"})}},
+  ["socket.newtry"] = {py = false, kinds = {finalizer = "fn"}},
+  ["socket.try"] = {py = false},
+  ["socket.protect"] = {py = false},
+  ["socket.skip"] = {py = false, kinds = {n = "int"}},
+  ["socket.choose"] = {py = false, kinds = {t = "table"}},
+  ["socket.sink"] = {py = false, kinds = {mode = "text", sock = "any"},
+                     valid = {mode = v('"keep-open"'), sock = v("M.socket.tcp()")},
+                     wrong = {mode = {"str"}, sock = {}}},
+  ["socket.source"] = {py = false, kinds = {mode = "text", sock = "any", length = "int"},
+                       valid = {mode = v('"by-length"'), sock = v("M.socket.tcp()"), length = v("1")},
+                       wrong = {mode = {"str"}, sock = {}, length = {}}},
   ["socket.create_connection"] = {valid = {address = v("E:listen_addr()", "E.listen_addr()"), timeout = v("2", "2")}},
   ["socket.create_server"] = {kinds = {opts = "server_opts"}, py = "socket.create_server({1}, **{2})",
                              py_default = {[2] = "{}"}},

@@ -1,0 +1,47 @@
+-- socket.unix: stream and datagram objects on UNIX sockets.
+package.path = arg[0]:gsub("[^/]*$", "") .. "?.lua;" .. package.path
+local S = require "show"
+local show, err = S.show, S.err
+require "socket"
+local unix = require "socket.unix"
+local path = os.tmpname()
+os.remove(path)
+
+show("module", type(unix), type(unix.stream), type(unix.dgram), unix.tcp == unix.stream, unix.udp == unix.dgram)
+local s = unix()
+show("unix()", s.class, tostring(s):match("^[^:]*"), s:getfd() >= 0)
+show("bind", s:bind(path))
+show("listen", s:listen())
+show("server class", s.class)
+show("getsockname", s:getsockname() == path)
+local c = unix.stream()
+show("connect", c:connect(path))
+show("client class", c.class)
+local a = s:accept()
+show("accept", a.class)
+show("send", c:send("hi\nthere"))
+show("receive", a:receive())
+a:settimeout(0)
+show("receive timeout", a:receive())
+c:close()
+a:settimeout(1)
+show("receive closed", a:receive("*a"))
+a:close()
+s:close()
+os.remove(path)
+
+local d = unix.dgram()
+show("dgram", d.class, tostring(d):match("^[^:]*"))
+show("dgram bind", d:setsockname(path))
+local e = unix.dgram()
+show("dgram sendto", e:sendto("ping", path))
+d:settimeout(1)
+show("dgram receive", d:receive())
+show("dgram connect", e:setpeername(path))
+show("dgram connected class", e.class)
+show("dgram send", e:send("pong"))
+show("dgram receive 2", d:receive())
+err("stream method on dgram", a.receive, d)
+d:close()
+e:close()
+os.remove(path)
