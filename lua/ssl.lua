@@ -2,7 +2,8 @@
 -- SSL_CTX and SSL objects and does the cooperative handshakes, reads and
 -- writes (a WANT_READ / WANT_WRITE parks only the calling task); this file
 -- gives them Python's classes: SSLContext, SSLSocket, SSLObject, MemoryBIO,
--- the exceptions with Python's texts, and the module's functions.
+-- the exceptions with Python's texts, and the module's functions. One
+-- module, as Python's ssl.py is: its classes refer to each other throughout.
 --
 -- Keyword arguments go in a trailing options table; attributes are fields
 -- (read through __index, written through __newindex); tuples are multiple

@@ -1,7 +1,10 @@
 /*
  * The ssl core ("moonsock.core.ssl"): Python's _ssl over OpenSSL 3, for
  * lua/ssl.lua to build Python's ssl module on. Three types: a context
- * (SSL_CTX), a connection (SSL) and a MemoryBIO (a memory BIO).
+ * (SSL_CTX), a connection (SSL) and a MemoryBIO (a memory BIO). One file
+ * over 800 lines, as CPython's _ssl.c is: the three types share the checker,
+ * the error mapping and the one park-and-retry continuation; the Lua-free
+ * part (the transport, error names) is tls.c.
  *
  * A connection runs over a moonsock socket's fd or over two MemoryBIOs. Over
  * a socket, a handshake, read, write or shutdown that OpenSSL answers with
