@@ -20,7 +20,8 @@ local PYTHON_ONLY = {
 
 -- Integer names moonsock has and Python lacks on purpose: none so far.
 -- An entry is name = "reason".
-local MOONSOCK_ONLY = {}
+-- LuaSocket's integer names on the same table (issue 13): Python has none of them.
+local MOONSOCK_ONLY = {BLOCKSIZE = true, _DATAGRAMSIZE = true, _SETSIZE = true, _SOCKETINVALID = true}
 
 -- Python's str.isupper(): some cased letter, and no lower-case one.
 local function isupper(name)

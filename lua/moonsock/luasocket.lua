@@ -119,6 +119,11 @@ local function names(socket)
     if math.type(d) ~= "integer" then
       d = math.tointeger(d) or argerror(1, "number has no integer representation")
     end
+    -- LuaSocket returns the last (number of arguments - d) values: none
+    -- past the end, and d itself too for a negative d.
+    local count = select("#", ...)
+    if d >= count then return end
+    if d < 0 then return d, ... end
     return select(d + 1, ...)
   end
 

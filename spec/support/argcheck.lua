@@ -377,13 +377,14 @@ M.FUNCS = {
                      valid = {address = v('"127.0.0.1"'), port = v("0"), backlog = v("1")},
                      wrong = {address = LS_TYPES, port = LS_TYPES, backlog = join(LS_TYPES, {"str"})}},
   -- recvt holds an object that is dirty: the call never waits
-  ["socket.select"] = {py = false, kinds = {recvt = "table", sendt = "table", timeout = "number"},
+  ["socket.select"] = {py = false, always = 3, kinds = {recvt = "table", sendt = "table", timeout = "number"},
                        valid = {recvt = v("{{getfd = function() return -1 end, dirty = function() return true end}}"),
                                 sendt = v("{}"), timeout = v("0")}},
   ["socket.sleep"] = {py = false, kinds = {time = "number"},
                       wrong = {time = join(LS_TYPES, {"str", "nan", "neg"})}},
   ["socket.newtry"] = {py = false, kinds = {finalizer = "fn"}},
-  ["socket.try"] = {py = false},
+  -- try(nil, err) raises a wrapped error by design: only a true first value is valid.
+  ["socket.try"] = {py = false, kinds = {["..."] = "text"}, wrong = {["..."] = {}}},
   ["socket.protect"] = {py = false},
   ["socket.skip"] = {py = false, kinds = {n = "int"}},
   ["socket.choose"] = {py = false, kinds = {t = "table"}},
