@@ -413,8 +413,16 @@ function socket.recv_fds(sock, bufsize, maxfds, flags)
 end
 
 -- LuaSocket's names beside Python's (lua/moonsock/luasocket.lua); its
--- modules require "socket" while this one loads, so it is published first.
-package.loaded.socket = socket
-require("moonsock.luasocket").install(socket)
+-- modules require "socket" while this one loads, so it is published first,
+-- and taken back if installing them fails: the next require must load
+-- afresh, not find half a module.
+local installed, err = pcall(function()
+  package.loaded.socket = socket
+  require("moonsock.luasocket").install(socket)
+end)
+if not installed then
+  package.loaded.socket = nil
+  error(err, 0)
+end
 
 return socket

@@ -384,7 +384,7 @@ M.FUNCS = {
                       wrong = {time = join(LS_TYPES, {"str", "nan", "neg"})}},
   ["socket.newtry"] = {py = false, kinds = {finalizer = "fn"}},
   -- try(nil, err) raises a wrapped error by design: only a true first value is valid.
-  ["socket.try"] = {py = false, kinds = {["..."] = "text"}, wrong = {["..."] = {}}},
+  ["socket.try"] = {py = false, always = 1, kinds = {["..."] = "text"}, wrong = {["..."] = {}}},
   ["socket.protect"] = {py = false},
   ["socket.skip"] = {py = false, kinds = {n = "int"}},
   ["socket.choose"] = {py = false, kinds = {t = "table"}},
