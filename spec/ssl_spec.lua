@@ -1,47 +1,17 @@
 -- The ssl module against python3's ssl and the openssl command line, both
--- directions, over loopback. The test PKI is made here with the openssl CLI
--- (a minimal local one until spec/support/pki.lua is shared): a CA, a
--- server for localhost and 127.0.0.1, a client, an expired server and a
--- server signed by an unknown CA.
+-- directions, over loopback, with the shared test PKI (spec/support/pki.lua:
+-- a CA, a server for localhost and 127.0.0.1, a client, an expired server
+-- and one signed by an unknown CA). Its files are in pki.dir, which the
+-- python3 scripts here know as D; their outputs go there too.
 local ssl = require "ssl"
 local socket = require "socket"
 local task = require "task"
 local errors = require "moonsock.errors"
 local helpers = require "spec.support.helpers"
+local pki = require("spec.support.pki")()
 
 local q = helpers.shell_quote
-local dir
-
-local function sh(cmd)
-  local out, err, code = helpers.run(cmd)
-  if code ~= 0 then error(cmd .. " failed: " .. err) end
-  return out
-end
-
-local function make_pki(d)
-  local key = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
-  sh(("cd %s && openssl req -x509 %s -keyout ca.key -out ca.pem -days 30 -subj '/CN=moonsock test CA' "
-    .. "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign"):format(q(d), key))
-  sh(("cd %s && openssl req -x509 %s -keyout other.key -out other.pem -days 30 -subj '/CN=other CA' "
-    .. "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign"):format(q(d), key))
-  local f = assert(io.open(d .. "/server.ext", "w"))
-  f:write("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-    "authorityInfoAccess=OCSP;URI:http://ocsp.example/,caIssuers;URI:http://ca.example/ca.pem\n",
-    "crlDistributionPoints=URI:http://crl.example/ca.crl\n")
-  f:close()
-  f = assert(io.open(d .. "/client.ext", "w"))
-  f:write("subjectAltName=DNS:client.example\nextendedKeyUsage=clientAuth\n")
-  f:close()
-  local function leaf(name, cn, ca, ext, days)
-    sh(("cd %s && openssl req %s -keyout %s.key -out %s.csr -subj '/C=XX/O=moonsock/CN=%s' && "
-      .. "openssl x509 -req -in %s.csr -CA %s.pem -CAkey %s.key -CAcreateserial -out %s.pem -days %d -extfile %s")
-      :format(q(d), key, name, name, cn, name, ca, ca, name, days, ext))
-  end
-  leaf("server", "localhost", "ca", "server.ext", 10)
-  leaf("client", "client.example", "ca", "client.ext", 10)
-  leaf("expired", "localhost", "ca", "server.ext", -1)
-  leaf("unknown", "localhost", "other", "server.ext", 10)
-end
+local dir = pki.dir
 
 -- Polls for a file a background process writes, without freezing the loop.
 local function wait_file(path, marker)
@@ -104,14 +74,6 @@ local function err_summary(e)
   return ("%s|%s|%s"):format(mt and mt.__name or type(e), tostring(e.verify_code), tostring(e))
 end
 
-setup(function()
-  dir = helpers.tempdir()
-  make_pki(dir)
-end)
-
-teardown(function()
-  if dir then os.execute("rm -rf " .. q(dir)) end
-end)
 
 describe("ssl module", function()
   it("has Python's constants and defaults", function()
@@ -230,7 +192,7 @@ print(repr(ssl._ssl._test_decode_cert(D + "/client.pem")["subject"]))
   local cases = {
     {"hostname mismatch", "server", "example.org", "ca.pem"},
     {"IP address mismatch", "server", "127.0.0.2", "ca.pem"},
-    {"unknown CA", "unknown", "localhost", "ca.pem"},
+    {"unknown CA", "unknown_ca", "localhost", "ca.pem"},
     {"expired", "expired", "localhost", "ca.pem"},
     {"not in the system store", "server", "localhost", nil},
   }

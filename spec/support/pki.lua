@@ -38,6 +38,12 @@ local function extensions(kind, names)
     lines[#lines + 1] = "basicConstraints = critical, CA:FALSE"
     lines[#lines + 1] = "keyUsage = critical, digitalSignature, keyEncipherment"
     lines[#lines + 1] = "extendedKeyUsage = " .. (kind == "client" and "clientAuth" or "serverAuth")
+    -- Where a server's certificate says its issuer, OCSP responder and CRL
+    -- live: getpeercert() decodes them (caIssuers, OCSP, crlDistributionPoints).
+    if kind == "server" then
+      lines[#lines + 1] = "authorityInfoAccess = OCSP;URI:http://ocsp.example/, caIssuers;URI:http://ca.example/ca.pem"
+      lines[#lines + 1] = "crlDistributionPoints = URI:http://crl.example/ca.crl"
+    end
   end
   if names then
     local alts = {}
