@@ -29,7 +29,7 @@
 #define LE_HISTORY_PATH_MAX 4096
 #define LE_HISTORY_UMASK 077    /* the history file is the user's alone */
 #define LE_DEFAULT_COLUMNS 80   /* when the terminal does not say */
-#define LE_UTF8_CONT_MASK 0xC0  /* a UTF-8 continuation byte is 10xxxxxx */
+#define LE_UTF8_CONT_MASK 0xC0  /* a continuation byte has its top two bits 10 */
 #define LE_UTF8_CONT 0x80
 
 static struct {
