@@ -10,7 +10,7 @@
 -- Run: bin/moonsock /usr/bin/busted spec/socketserver_examples_spec.lua
 local socket = require "socket"
 local ex = require "spec.support.examples"
-local command, wait_until, run_all = ex.command, ex.wait_until, ex.run_all
+local command, run_all = ex.command, ex.run_all
 local ROOT, read_file, sh_quote, tmpdir = ex.ROOT, ex.read_file, ex.sh_quote, ex.tmpdir
 local free_port, tcp_listening, udp_bound, unix_listening =
   ex.free_port, ex.tcp_listening, ex.udp_bound, ex.unix_listening
@@ -55,29 +55,6 @@ local function normalise(text, labels)
   return text
 end
 
--- One session: spec = {server =, server_args = fn(where), ready = fn(where),
--- clients = {{name =, args = fn(where)}...}, parallel =, where = fn()};
--- `where` is the port (or socket path) chosen for this session.
-local function session(spec, server_lang, client_lang)
-  local where, labels = spec.where()
-  local srv = ex.start(command(server_lang, spec.server, spec.server_args(where)))
-  if not wait_until(function() return spec.ready(where) end, 5, 0.02) then
-    local res = ex.finish(srv)
-    error("the server never got ready: " .. tostring(res.err))
-  end
-  local cmds = {}
-  for i, c in ipairs(spec.clients) do cmds[i] = command(client_lang, c.name, c.args(where)) end
-  local results = run_all(cmds, spec.parallel)
-  local seen, errs = {clients = {}}, {}
-  for i, r in ipairs(results) do
-    seen.clients[i] = {out = normalise(r.out, labels), code = r.code}
-    errs[#errs + 1] = r.err
-  end
-  local s = ex.finish(srv)
-  seen.server = {out = normalise(s.out, labels), code = s.code}
-  errs[#errs + 1] = s.err
-  return seen, table.concat(errs)
-end
 
 -- ---- the examples ----
 
@@ -98,10 +75,7 @@ local function socket_path()
   return dir .. "/server.sock", {[dir] = "<dir>"}
 end
 
-local function client(name, ...)
-  local words = {...}
-  return {name = name, args = function(where) return {where, table.unpack(words)} end}
-end
+local client = ex.client
 
 local sessions = {
   {title = "socketserver_tcp_server + 2 socketserver_tcp_clients (MyTCPHandler)",
@@ -179,14 +153,14 @@ describe("socketserver examples", function()
 
   for _, s in ipairs(sessions) do
     it(s.title .. ": every server/client pairing prints what Python/Python prints", function()
-      local expected, errs = session(s, "python", "python")
+      local expected, errs = ex.session(s, "python", "python", normalise)
       assert.are.equal(0, expected.server.code, "python server: " .. errs)
       for _, c in ipairs(expected.clients) do
         assert.are.equal(0, c.code, "python client: " .. errs)
         assert.is_true(#c.out > 0)
       end
       for _, pair in ipairs {{"lua", "lua"}, {"lua", "python"}, {"python", "lua"}} do
-        local seen, e = session(s, pair[1], pair[2])
+        local seen, e = ex.session(s, pair[1], pair[2], normalise)
         assert.are.same(expected, seen, pair[1] .. " server with " .. pair[2] .. " clients: " .. e)
       end
     end)

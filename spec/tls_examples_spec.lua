@@ -32,33 +32,14 @@ local function normalise(text, port)
   return text
 end
 
--- One session: spec = {server =, server_args = fn(port), clients = {{name =,
--- args = fn(port)}...}}; clients run one after the other.
-local function session(spec, server_lang, client_lang)
+-- Every session here is on a free loopback TCP port (ex.session's where).
+local function on_a_port()
   local port = free_port()
-  local srv = ex.start(command(server_lang, spec.server, spec.server_args(port)))
-  if not ex.wait_until(function() return ex.tcp_listening(port) end, 10, 0.02) then
-    local res = ex.finish(srv)
-    error("the server never got ready: " .. tostring(res.err))
-  end
-  local cmds = {}
-  for i, c in ipairs(spec.clients) do cmds[i] = command(client_lang, c.name, c.args(port)) end
-  local results = run_all(cmds)
-  local seen, errs = {clients = {}}, {}
-  for i, r in ipairs(results) do
-    seen.clients[i] = {out = normalise(r.out, port), code = r.code}
-    errs[#errs + 1] = r.err
-  end
-  local s = ex.finish(srv)
-  seen.server = {out = normalise(s.out, port), code = s.code}
-  errs[#errs + 1] = s.err
-  return seen, table.concat(errs)
+  return port, port
 end
 
-local function client(name, ...)
-  local words = {...}
-  return {name = name, args = function(port) return {port, table.unpack(words)} end}
-end
+
+local client = ex.client
 
 local sessions = {
   {title = "tls_echo_server + tls_echo_client: a name, an IP address, a wrong name",
@@ -107,6 +88,9 @@ local sessions = {
      assert.matches("\nclient 1: TLS off\n", out.server.out)
    end},
 }
+for _, s in ipairs(sessions) do
+  s.where, s.ready = on_a_port, ex.tcp_listening
+end
 
 local function pairings(run)
   for _, pair in ipairs {{"lua", "lua"}, {"lua", "python"}, {"python", "lua"}} do
@@ -123,13 +107,13 @@ for _, s in ipairs(sessions) do
   describe(s.title, function()
     local expected, raw
     it("python server, python clients (the reference)", function()
-      expected, raw = session(s, "python", "python")
+      expected, raw = ex.session(s, "python", "python", normalise)
       assert.are.equal(0, expected.server.code, "python server: " .. raw)
       s.check(expected)
     end)
     pairings(function(server_lang, client_lang, what)
       assert(expected, "the reference pairing failed")
-      local got, err = session(s, server_lang, client_lang)
+      local got, err = ex.session(s, server_lang, client_lang, normalise)
       assert.are.same(expected, got, what .. ": " .. err)
     end)
   end)

@@ -160,4 +160,39 @@ function M.finish(proc, seconds)
   return res
 end
 
+-- One client/server session of a differential example spec. spec = {server
+-- =, server_args = fn(where), where = fn() -> where, labels, ready =
+-- fn(where) -> bool, clients = {{name =, args = fn(where)}...}, parallel =};
+-- where is the port or socket path of this session, and normalise(text,
+-- labels) hides what differs between runs. The server runs in the
+-- background, its clients against it; -> {server = {out =, code =},
+-- clients = {...}}, and the error output of all of them.
+function M.session(spec, server_lang, client_lang, normalise)
+  local where, labels = spec.where()
+  local srv = M.start(M.command(server_lang, spec.server, spec.server_args(where)))
+  if not M.wait_until(function() return spec.ready(where) end, 10, 0.02) then
+    local res = M.finish(srv)
+    error("the server never got ready: " .. tostring(res.err))
+  end
+  local cmds = {}
+  for i, c in ipairs(spec.clients) do cmds[i] = M.command(client_lang, c.name, c.args(where)) end
+  local results = M.run_all(cmds, spec.parallel)
+  local seen, errs = {clients = {}}, {}
+  for i, r in ipairs(results) do
+    seen.clients[i] = {out = normalise(r.out, labels), code = r.code}
+    errs[#errs + 1] = r.err
+  end
+  local s = M.finish(srv)
+  seen.server = {out = normalise(s.out, labels), code = s.code}
+  errs[#errs + 1] = s.err
+  return seen, table.concat(errs)
+end
+
+-- A client of a session: the example `name`, run with the session's port or
+-- path and then words.
+function M.client(name, ...)
+  local words = {...}
+  return {name = name, args = function(where) return {where, table.unpack(words)} end}
+end
+
 return M
