@@ -1083,7 +1083,9 @@ static int conn_op_k(lua_State *L, int status, lua_KContext kctx) {
   }
   tls_conn *c = check_conn(L, 1);
   double timeout = 0;
-  if (!c->over_bio) ms_socket_io(L, 2, &timeout);
+  /* Checked once per call and per wake: the socket may have been closed
+   * meanwhile (its io then refuses the next wait with EBADF). */
+  ms_io *io = c->over_bio ? NULL : ms_socket_io(L, 2, &timeout);
   int zeros = 0;
   for (;;) {
     int ret = 0, err;
@@ -1148,7 +1150,6 @@ static int conn_op_k(lua_State *L, int status, lua_KContext kctx) {
     }
     if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) && !c->over_bio && timeout != 0) {
       int events = err == SSL_ERROR_WANT_READ ? UV_READABLE : UV_WRITABLE;
-      ms_io *io = ms_socket_io(L, 2, NULL);
       double wait = -1;
       if (timeout > 0) {
         if (lua_isnil(L, 4)) {
@@ -1168,8 +1169,7 @@ static int conn_op_k(lua_State *L, int status, lua_KContext kctx) {
 }
 
 static int conn_start(lua_State *L, int op) {
-  tls_conn *c = check_conn(L, 1);
-  if (!c->over_bio) ms_socket_io(L, 2, NULL);
+  check_conn(L, 1);
   lua_settop(L, 4);
   lua_pushnil(L);
   lua_replace(L, 4);
