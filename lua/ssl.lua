@@ -515,6 +515,13 @@ function common:get_channel_binding(cb_type)
   return c:channel_binding()
 end
 
+-- (moonsock's own, for LuaSec's getpeerverification: OpenSSL's verdict on
+-- the peer's chain, a code and its text, even under CERT_NONE.)
+function common:_verify_result()
+  check_sslobj(self, "_verify_result")
+  return conn_of(self):verify_result()
+end
+
 function common:verify_client_post_handshake()
   check_sslobj(self, "verify_client_post_handshake")
   conn_of(self):verify_client_post_handshake()
@@ -1101,5 +1108,8 @@ end
 -- Python's ssl re-exports these socket names.
 ssl.SOCK_STREAM, ssl.SOL_SOCKET, ssl.SO_TYPE = socket.SOCK_STREAM, socket.SOL_SOCKET, socket.SO_TYPE
 ssl.create_connection = socket.create_connection
+
+-- LuaSec's names beside Python's (lua/moonsock/luasec.lua).
+require("moonsock.luasec").install(ssl)
 
 return ssl

@@ -415,6 +415,166 @@ static int mod_decode_cert(lua_State *L) {
   return 1;
 }
 
+/* ---- certificates as LuaSec reads them (lua/moonsock/luasec.lua) ---- */
+
+/* A name as LuaSec's x509:subject() gives it: a list of {oid =, name =,
+ * value =}, name the long name ("commonName"). */
+static void push_luasec_name(lua_State *L, X509_NAME *name) {
+  int count = X509_NAME_entry_count(name);
+  lua_createtable(L, count, 0);
+  for (int i = 0; i < count; i++) {
+    X509_NAME_ENTRY *entry = X509_NAME_get_entry(name, i);
+    const ASN1_OBJECT *obj = X509_NAME_ENTRY_get_object(entry);
+    char oid[128];
+    OBJ_obj2txt(oid, sizeof oid, obj, 1);
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, oid);
+    lua_setfield(L, -2, "oid");
+    push_object(L, obj);
+    lua_setfield(L, -2, "name");
+    push_asn1_string(L, X509_NAME_ENTRY_get_data(entry));
+    lua_setfield(L, -2, "value");
+    lua_rawseti(L, -2, i + 1);
+  }
+}
+
+/* subjectAltName as LuaSec's x509:extensions() gives it:
+ * {["2.5.29.17"] = {name = ..., dNSName = {...}, iPAddress = {...}, ...}}. */
+static void push_luasec_extensions(lua_State *L, X509 *cert) {
+  lua_newtable(L);
+  GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+  if (!names) return;
+  lua_newtable(L);
+  lua_pushliteral(L, "X509v3 Subject Alternative Name");
+  lua_setfield(L, -2, "name");
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
+    GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
+    const char *kind = NULL;
+    char buf[64] = "";
+    const unsigned char *p = NULL;
+    size_t len = 0;
+    switch (gn->type) {
+    case GEN_DNS: kind = "dNSName"; break;
+    case GEN_EMAIL: kind = "rfc822Name"; break;
+    case GEN_URI: kind = "uniformResourceIdentifier"; break;
+    case GEN_IPADD: {
+      kind = "iPAddress";
+      const unsigned char *a = ASN1_STRING_get0_data(gn->d.ip);
+      int n = ASN1_STRING_length(gn->d.ip);
+      if (n == 4) {
+        snprintf(buf, sizeof buf, "%d.%d.%d.%d", a[0], a[1], a[2], a[3]);
+      } else if (n == 16) {
+        int o = 0;
+        for (int j = 0; j < 16; j += 2)
+          o += snprintf(buf + o, sizeof buf - (size_t)o, "%s%x", j ? ":" : "", a[j] << 8 | a[j + 1]);
+      }
+      p = (const unsigned char *)buf;
+      len = strlen(buf);
+      break;
+    }
+    default: continue;
+    }
+    if (!p) {
+      p = ASN1_STRING_get0_data(gn->d.ia5);
+      len = (size_t)ASN1_STRING_length(gn->d.ia5);
+    }
+    if (lua_getfield(L, -1, kind) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_newtable(L);
+      lua_pushvalue(L, -1);
+      lua_setfield(L, -3, kind);
+    }
+    lua_pushlstring(L, (const char *)p, len);
+    append(L, lua_gettop(L) - 1);
+    lua_pop(L, 1);
+  }
+  GENERAL_NAMES_free(names);
+  lua_setfield(L, -2, "2.5.29.17");
+}
+
+static X509 *check_der(lua_State *L, int idx) {
+  size_t n;
+  const unsigned char *p = (const unsigned char *)luaL_checklstring(L, idx, &n);
+  X509 *cert = d2i_X509(NULL, &p, (long)n);
+  if (!cert) raise_queue(L, "cannot decode the certificate");
+  return cert;
+}
+
+/* luasec_x509(der): the fields of LuaSec's x509 methods, in one table
+ * (subject, issuer, serial, notbefore, notafter, notbefore_t, notafter_t,
+ * pubkey, pubkey_type, pubkey_bits, extensions, signature). */
+static int mod_luasec_x509(lua_State *L) {
+  X509 *cert = check_der(L, 1);
+  BIO *b = BIO_new(BIO_s_mem());
+  if (!b) {
+    X509_free(cert);
+    return luaL_error(L, "not enough memory");
+  }
+  lua_createtable(L, 0, 12);
+  push_luasec_name(L, X509_get_subject_name(cert));
+  lua_setfield(L, -2, "subject");
+  push_luasec_name(L, X509_get_issuer_name(cert));
+  lua_setfield(L, -2, "issuer");
+  BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+  char *hex = bn ? BN_bn2hex(bn) : NULL;
+  lua_pushstring(L, hex ? hex : "");
+  lua_setfield(L, -2, "serial");
+  OPENSSL_free(hex);
+  BN_free(bn);
+  ASN1_TIME_print(b, X509_get0_notBefore(cert));
+  push_bio_text(L, b);
+  lua_setfield(L, -2, "notbefore");
+  ASN1_TIME_print(b, X509_get0_notAfter(cert));
+  push_bio_text(L, b);
+  lua_setfield(L, -2, "notafter");
+  /* Seconds from now to each bound: validat compares them with its time. */
+  int days, secs;
+  if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notBefore(cert))) {
+    lua_pushinteger(L, (lua_Integer)days * 86400 + secs);
+    lua_setfield(L, -2, "notbefore_in");
+  }
+  if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(cert))) {
+    lua_pushinteger(L, (lua_Integer)days * 86400 + secs);
+    lua_setfield(L, -2, "notafter_in");
+  }
+  EVP_PKEY *key = X509_get0_pubkey(cert);
+  if (key) {
+    PEM_write_bio_PUBKEY(b, key);
+    push_bio_text(L, b);
+    lua_setfield(L, -2, "pubkey");
+    int id = EVP_PKEY_get_base_id(key);
+    lua_pushstring(L, id == EVP_PKEY_RSA ? "RSA" : id == EVP_PKEY_DSA ? "DSA" : id == EVP_PKEY_DH ? "DH"
+                      : id == EVP_PKEY_EC ? "EC" : "Unknown");
+    lua_setfield(L, -2, "pubkey_type");
+    lua_pushinteger(L, EVP_PKEY_get_bits(key));
+    lua_setfield(L, -2, "pubkey_bits");
+  }
+  push_luasec_extensions(L, cert);
+  lua_setfield(L, -2, "extensions");
+  const char *sig = OBJ_nid2ln(X509_get_signature_nid(cert));
+  lua_pushstring(L, sig ? sig : "");
+  lua_setfield(L, -2, "signature");
+  BIO_free(b);
+  X509_free(cert);
+  return 1;
+}
+
+/* luasec_digest(der, name): the hex digest of the DER bytes, or nothing
+ * for an unknown digest name. */
+static int mod_luasec_digest(lua_State *L) {
+  size_t n;
+  const unsigned char *p = (const unsigned char *)luaL_checklstring(L, 1, &n);
+  const EVP_MD *md = EVP_get_digestbyname(luaL_checkstring(L, 2));
+  if (!md) return 0;
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!EVP_Digest(p, n, out, &len, md, NULL)) return raise_queue(L, "digest failed");
+  char hex[2 * EVP_MAX_MD_SIZE + 1];
+  for (unsigned int i = 0; i < len; i++) snprintf(hex + 2 * i, 3, "%02x", out[i]);
+  lua_pushlstring(L, hex, 2 * (size_t)len);
+  return 1;
+}
+
 /* ---- contexts ---- */
 
 static int context_new(lua_State *L) {
@@ -1281,6 +1441,16 @@ static int conn_peer_cert(lua_State *L) {
   return 2;
 }
 
+/* verify_result() -> code, text: OpenSSL's verdict on the peer's chain,
+ * kept even when the verify mode let the handshake go on. */
+static int conn_verify_result(lua_State *L) {
+  tls_conn *c = check_conn(L, 1);
+  long code = SSL_get_verify_result(c->ssl);
+  lua_pushinteger(L, (lua_Integer)code);
+  lua_pushstring(L, X509_verify_cert_error_string(code));
+  return 2;
+}
+
 static void push_chain(lua_State *L, STACK_OF(X509) *chain) {
   lua_createtable(L, sk_X509_num(chain), 0);
   for (int i = 0; i < sk_X509_num(chain); i++) {
@@ -1532,6 +1702,7 @@ int ms_open_ssl(lua_State *L) {
       {"alpn", conn_alpn},
       {"peer_cert", conn_peer_cert},
       {"chain", conn_chain},
+      {"verify_result", conn_verify_result},
       {"channel_binding", conn_channel_binding},
       {"session_reused", conn_session_reused},
       {"server_side", conn_server_side},
@@ -1557,6 +1728,8 @@ int ms_open_ssl(lua_State *L) {
       {"default_verify_paths", mod_default_verify_paths},
       {"b64encode", mod_b64encode},
       {"b64decode", mod_b64decode},
+      {"luasec_x509", mod_luasec_x509},
+      {"luasec_digest", mod_luasec_digest},
       {NULL, NULL}};
   if (ex_alpn < 0) {
     ex_alpn = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, free_alpn);

@@ -127,8 +127,18 @@ local by_gai = {
 
 -- The text of an error raised by the Python socket underneath; anything
 -- that is not an OSError (a bug, an argument error) goes on being raised.
+-- An SSLError (an OSError from lua/ssl.lua) reads as LuaSec's: "wantread"
+-- or "wantwrite" for a TLS wait, "closed" for the end, else OpenSSL's reason.
+local SSL_TEXT = {[2] = "wantread", [3] = "wantwrite", [5] = "closed", [6] = "closed", [8] = "closed"}
+local function ssl_text(err)
+  local reason = err.reason
+  if type(reason) == "string" then return (reason:lower():gsub("_", " ")) end
+  return SSL_TEXT[err.errno] or tostring(err.strerror or err)
+end
+
 function M.strerror(err, io)
   if errors.TimeoutError:matches(err) then return "timeout" end
+  if errors.SSLError and errors.SSLError:matches(err) then return ssl_text(err) end
   if io and errors.OSError:matches(err) and by_errno_io[err.errno] then return by_errno_io[err.errno] end
   if errors.gaierror:matches(err) then
     return by_gai[err.errno] or tostring(err.strerror)

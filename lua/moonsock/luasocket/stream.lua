@@ -16,6 +16,8 @@ local CHUNK = 8192
 
 local M = {}
 local methods = {}
+-- (LuaSec's connections, lua/moonsock/luasec.lua, borrow them.)
+M.methods = methods
 
 -- ---- creation ----
 

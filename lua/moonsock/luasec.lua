@@ -1,0 +1,521 @@
+-- LuaSec's API on moonsock: install(ssl) puts LuaSec's module-level names
+-- (wrap, newcontext, loadcertificate, config) into the table of require
+-- "ssl" beside Python's (none collide), so that LuaSec's own ssl/https.lua
+-- runs unchanged on it.
+--
+-- A LuaSec context holds a Python SSLContext; wrap(sock, params) takes the
+-- LuaSocket object's Python socket (moonsock.luasocket.to_python) and gives
+-- a connection, a LuaSocket object of class "SSL:Connection" whose Python
+-- socket becomes an SSLSocket at the first dohandshake (after sni(name)
+-- named the server). receive, send, settimeout, getfd, dirty, close are the
+-- LuaSocket stream methods over that SSLSocket: every wait parks only the
+-- task.
+--
+-- Unlike LuaSec, a client verifies its peer whatever params.verify says
+-- (ssl.https always passes verify = "none"), and checks the certificate
+-- against the name sni() gave; params.verifyext = "lsec_continue" lets the
+-- handshake go on and getpeerverification() tell (docs/api.md, LuaSec).
+local errors = require "moonsock.errors"
+local lcore = require "moonsock.luasocket.core"
+local stream = require "moonsock.luasocket.stream"
+local luasocket = require "moonsock.luasocket"
+local core = require "moonsock.core.ssl"
+
+local argerror, typename = errors.argerror, errors.typename
+local format = string.format
+
+local M = {}
+
+-- Python's ssl module (the table install is given).
+local pyssl
+
+-- ---- x509 certificates ----
+
+local x509_mt = {__name = "X509 certificate"}
+local x509 = {}
+x509_mt.__index = x509
+x509_mt.__tostring = function(c) return format("X509 certificate: %p", c) end
+x509_mt.__eq = function(a, b) return a._der == b._der end
+
+local function newx509(der)
+  return setmetatable({_der = der, _f = core.luasec_x509(der), _encode = "ai5"}, x509_mt)
+end
+
+-- A method's self, or the error luaL_checkudata gives for a bad one.
+local function check_self(c, mt, fname)
+  if getmetatable(c) ~= mt then
+    error(format("calling '%s' on bad self (%s expected, got %s)", fname, mt.__name, typename(c)), 3)
+  end
+  return c
+end
+
+local function check_x509(c, fname) return check_self(c, x509_mt, fname) end
+
+function x509:pem()
+  check_x509(self, "pem")
+  return pyssl.DER_cert_to_PEM_cert(self._der)
+end
+
+-- subject() / issuer(): lists of {oid =, name =, value =}, fresh each call.
+local function copy_name(list)
+  local out = {}
+  for i, e in ipairs(list) do out[i] = {oid = e.oid, name = e.name, value = e.value} end
+  return out
+end
+function x509:subject() return copy_name(check_x509(self, "subject")._f.subject) end
+function x509:issuer() return copy_name(check_x509(self, "issuer")._f.issuer) end
+function x509:serial() return check_x509(self, "serial")._f.serial end
+function x509:notbefore() return check_x509(self, "notbefore")._f.notbefore end
+function x509:notafter() return check_x509(self, "notafter")._f.notafter end
+function x509:getsignaturename() return check_x509(self, "getsignaturename")._f.signature end
+
+function x509:extensions()
+  local ext = check_x509(self, "extensions")._f.extensions
+  local out = {}
+  for oid, e in pairs(ext) do
+    local t = {}
+    for k, v in pairs(e) do
+      if type(v) == "table" then v = table.move(v, 1, #v, 1, {}) end
+      t[k] = v
+    end
+    out[oid] = t
+  end
+  return out
+end
+
+-- digest([alg]): the hex digest of the DER certificate ("sha1" unless said:
+-- "sha256", "sha512", "md5"... whatever OpenSSL names).
+function x509:digest(alg)
+  check_x509(self, "digest")
+  if alg == nil then alg = "sha1" end
+  if type(alg) ~= "string" then argerror(1, "digest", "string expected, got " .. typename(alg)) end
+  local hex = core.luasec_digest(self._der, alg)
+  if not hex then return nil, "digest algorithm not supported (" .. alg .. ")" end
+  return hex
+end
+
+-- pubkey(): its PEM, its type ("RSA", "EC"...) and its bits.
+function x509:pubkey()
+  local f = check_x509(self, "pubkey")._f
+  return f.pubkey, f.pubkey_type, f.pubkey_bits
+end
+
+-- validat(time): whether time (seconds since the epoch) is within the
+-- certificate's validity.
+function x509:validat(t)
+  local f = check_x509(self, "validat")._f
+  if type(t) ~= "number" then argerror(1, "validat", "number expected, got " .. typename(t)) end
+  local now = os.time()
+  return f.notbefore_in ~= nil and now + f.notbefore_in <= t and t <= now + f.notafter_in
+end
+
+-- setencode(name): LuaSec's choice between "ai5" and "utf8" for names;
+-- moonsock's names are always UTF-8, which is both for ASCII.
+function x509:setencode(name)
+  check_x509(self, "setencode")
+  if name ~= "ai5" and name ~= "utf8" then return false end
+  self._encode = name
+  return true
+end
+
+-- loadcertificate(pem): an x509 object, or nil and a text.
+function M.loadcertificate(pem)
+  if type(pem) ~= "string" then argerror(1, "loadcertificate", "string expected, got " .. typename(pem)) end
+  local ok, der = pcall(pyssl.PEM_cert_to_DER_cert, pem)
+  if not ok then return nil end
+  local made, cert = pcall(newx509, der)
+  if not made then return nil end
+  return cert
+end
+
+-- ---- contexts ----
+
+local context_mt = {__name = "SSL:Context"}
+context_mt.__index = {}
+context_mt.__tostring = function(c) return format("SSL context: %p", c) end
+
+local PROTOCOLS = {tlsv1 = "TLSv1", tlsv1_1 = "TLSv1_1", tlsv1_2 = "TLSv1_2", tlsv1_3 = "TLSv1_3"}
+
+-- params.verify's names, in LuaSec's order of use.
+local VERIFY = {none = true, peer = true, client_once = true, fail_if_no_peer_cert = true}
+local VERIFYEXT = {lsec_continue = true, lsec_ignore_purpose = true, crl_check = true,
+                   crl_check_chain = true}
+
+-- A string or a list of strings, as LuaSec's optexec takes them.
+local function list_of(v)
+  if type(v) == "table" then return v end
+  return {v}
+end
+
+local function options_of()
+  local t = {}
+  for k, v in pairs(pyssl) do
+    if k:sub(1, 3) == "OP_" then t[k:sub(4):lower()] = v end
+  end
+  return t
+end
+
+-- Runs a Python call: true, or nil and the error's text.
+local function call(f, ...)
+  local ok, err = pcall(f, ...)
+  if ok then return true end
+  if type(err) == "table" and err.strerror then return nil, tostring(err.strerror) end
+  return nil, tostring(err)
+end
+
+local function alpn_list(v)
+  if type(v) == "string" then v = {v} end
+  if type(v) ~= "table" then return nil, "invalid ALPN parameter" end
+  for _, p in ipairs(v) do
+    if type(p) ~= "string" then return nil, "invalid ALPN parameter" end
+    if #p == 0 then return nil, "invalid ALPN name (empty string)" end
+    if #p > 255 then return nil, "invalid ALPN name (length > 255)" end
+  end
+  if #v == 0 then return nil, "invalid ALPN list (empty)" end
+  return v
+end
+
+-- newcontext(params): a context, or nil and LuaSec's text for what failed.
+function M.newcontext(cfg)
+  if type(cfg) ~= "table" then argerror(1, "newcontext", "table expected, got " .. typename(cfg)) end
+  local protocol = cfg.protocol
+  if type(protocol) ~= "string" then
+    argerror(1, "newcontext", "field 'protocol': string expected, got " .. typename(protocol))
+  end
+  if protocol ~= "any" and not PROTOCOLS[protocol] then return nil, format("invalid protocol (%s)", protocol) end
+  local mode = cfg.mode
+  if mode ~= "client" and mode ~= "server" then return nil, format("invalid mode (%s)", tostring(mode)) end
+  local server = mode == "server"
+  local py = pyssl.SSLContext(server and pyssl.PROTOCOL_TLS_SERVER or pyssl.PROTOCOL_TLS_CLIENT)
+  py.check_hostname = false
+  if PROTOCOLS[protocol] then
+    local v = pyssl.TLSVersion[PROTOCOLS[protocol]]
+    py.minimum_version, py.maximum_version = v, v
+  end
+  local ctx = setmetatable({_py = py, _mode = mode, _continue = false}, context_mt)
+
+  local certificates = cfg.certificates or {{certificate = cfg.certificate, key = cfg.key,
+                                             password = cfg.password}}
+  for _, c in ipairs(certificates) do
+    if c.password ~= nil and type(c.password) ~= "string" and type(c.password) ~= "function" then
+      return nil, "invalid password type"
+    end
+    if c.certificate or c.key then
+      local cert = c.certificate or c.key
+      local ok = call(py.load_cert_chain, py, cert, c.key, c.password)
+      if not ok then
+        local f = io.open(cert, "r")
+        if f then f:close() end
+        if not c.certificate then return nil, "error loading private key" end
+        if not f then return nil, "error loading certificate" end
+        return nil, "error loading private key"
+      end
+    end
+  end
+  if cfg.cafile or cfg.capath then
+    local ok, err = call(py.load_verify_locations, py, cfg.cafile, cfg.capath)
+    if not ok then return nil, "error loading CA locations (" .. err .. ")" end
+  elseif not server then
+    py:load_default_certs()
+  end
+  if cfg.ciphers then
+    local ok = call(py.set_ciphers, py, cfg.ciphers)
+    if not ok then return nil, "error setting cipher list" end
+  end
+
+  -- verify: a client always verifies (unless lsec_continue, below); a
+  -- server asks for a certificate with "peer" and needs one with
+  -- "fail_if_no_peer_cert".
+  local want = {}
+  for _, v in ipairs(list_of(cfg.verify or {})) do
+    if not VERIFY[v] then return nil, format("invalid verify option (%s)", tostring(v)) end
+    want[v] = true
+  end
+  for _, v in ipairs(list_of(cfg.verifyext or {})) do
+    if not VERIFYEXT[v] then return nil, format("invalid verify option (%s)", tostring(v)) end
+    want[v] = true
+  end
+  if server then
+    py.verify_mode = want.fail_if_no_peer_cert and pyssl.CERT_REQUIRED
+      or want.peer and pyssl.CERT_OPTIONAL or pyssl.CERT_NONE
+  else
+    ctx._continue = want.lsec_continue or false
+    py.verify_mode = ctx._continue and pyssl.CERT_NONE or pyssl.CERT_REQUIRED
+  end
+  if want.crl_check then py.verify_flags = py.verify_flags | pyssl.VERIFY_CRL_CHECK_LEAF end
+  if want.crl_check_chain then py.verify_flags = py.verify_flags | pyssl.VERIFY_CRL_CHECK_CHAIN end
+
+  local known = options_of()
+  for _, o in ipairs(list_of(cfg.options or {})) do
+    local bit = known[o]
+    if not bit then return nil, format("invalid option (%s)", tostring(o)) end
+    py.options = py.options | bit
+  end
+  if cfg.curve then
+    local ok = call(py.set_ecdh_curve, py, cfg.curve)
+    if not ok then return nil, "elliptic curve '" .. tostring(cfg.curve) .. "' not supported" end
+  end
+  if cfg.alpn then
+    if type(cfg.alpn) == "function" then return nil, "invalid ALPN parameter" end
+    local list, err = alpn_list(cfg.alpn)
+    if not list then return nil, err end
+    py:set_alpn_protocols(list)
+  end
+  return ctx
+end
+
+-- ---- connections ----
+
+local conn_methods = {}
+local conn_mt -- made once conn_methods is complete (below)
+
+local function check_conn(c, fname) return check_self(c, conn_mt, fname) end
+
+-- wrap(sock, params or context): the connection, taking sock's fd (sock
+-- is left without one, getfd() -1); or nil and a text.
+function M.wrap(sock, cfg)
+  if not lcore.isobject(sock) then argerror(1, "wrap", "LuaSocket object expected, got " .. typename(sock)) end
+  local ctx = cfg
+  if type(cfg) == "table" and getmetatable(cfg) ~= context_mt then
+    local err
+    ctx, err = M.newcontext(cfg)
+    if not ctx then return nil, err end
+  elseif getmetatable(cfg) ~= context_mt then
+    argerror(2, "wrap", "table or SSL:Context expected, got " .. typename(cfg))
+  end
+  local py, ahead = luasocket.to_python(sock)
+  if not py then return nil, ahead end
+  local c = lcore.newobject("tcp", py.family, py, conn_mt)
+  c._buf, c._ctx, c._state = ahead, ctx, "new"
+  return c
+end
+
+-- sni(name): the server name to send (and to check the certificate
+-- against); on a server, a table of names to contexts (Python's
+-- sni_callback picks one).
+function conn_methods:sni(name)
+  check_conn(self, "sni")
+  if type(name) == "table" and self._ctx._mode == "server" then
+    local names = {}
+    for k, v in pairs(name) do
+      if getmetatable(v) ~= context_mt then argerror(1, "sni", "SSL:Context expected, got " .. typename(v)) end
+      names[k] = v._py
+    end
+    self._sni_names = names
+    return
+  end
+  if type(name) ~= "string" then argerror(1, "sni", "string expected, got " .. typename(name)) end
+  self._sni = name
+end
+
+-- The Python SSLSocket over the connection's socket, made once.
+local function sslsock(c)
+  if c._state ~= "new" then return c._py end
+  local ctx = c._ctx
+  local py = ctx._py
+  local server = ctx._mode == "server"
+  if server and c._sni_names then
+    local names = c._sni_names
+    py.sni_callback = function(obj, name)
+      local other = names[name]
+      if other then obj.context = other end
+    end
+  end
+  -- The hostname check is the context's: it is set for this connection
+  -- just before wrap_socket, with no wait in between.
+  local host = (not server) and c._sni or nil
+  if not server then py.check_hostname = host ~= nil and not ctx._continue end
+  local ok, s = pcall(py.wrap_socket, py, c._py, {server_side = server,
+    do_handshake_on_connect = false, server_hostname = host})
+  if not ok then error(s, 0) end
+  c._py, c._pytimeout, c._state = s, false, "handshaking"
+  return s
+end
+
+local function wait_text(err, want)
+  if err == "timeout" then return want end
+  return err
+end
+
+-- dohandshake(): true; or false and "wantread", "wantwrite", "closed" or
+-- OpenSSL's reason ("certificate verify failed").
+function conn_methods:dohandshake()
+  check_conn(self, "dohandshake")
+  if self._state == "connected" then return true end
+  if self._state == "closed" or not self._py then return false, "closed" end
+  sslsock(self)
+  lcore.markstart(self)
+  local _, err = lcore.io(self, "do_handshake")
+  if err then
+    err = wait_text(err, "wantread")
+    if err ~= "wantread" and err ~= "wantwrite" then self._state = "closed" end
+    return false, err
+  end
+  self._state = "connected"
+  return true
+end
+
+local function connected(c) return c._state == "connected" and c._py ~= nil end
+
+function conn_methods:receive(pattern, prefix)
+  check_conn(self, "receive")
+  if not connected(self) then return nil, "closed", "" end
+  local data, err, partial = stream.methods.receive(self, pattern, prefix)
+  return data, wait_text(err, "wantread"), partial
+end
+
+function conn_methods:send(data, i, j)
+  check_conn(self, "send")
+  if not connected(self) then return nil, "closed", 0.0 end
+  local n, err, last = stream.methods.send(self, data, i, j)
+  return n, wait_text(err, "wantwrite"), last
+end
+
+function conn_methods:settimeout(t, mode)
+  check_conn(self, "settimeout")
+  return stream.methods.settimeout(self, t, mode)
+end
+
+function conn_methods:close()
+  check_conn(self, "close")
+  self._state = "closed"
+  lcore.close(self)
+end
+
+function conn_methods:getfd()
+  check_conn(self, "getfd")
+  return lcore.getfd(self)
+end
+
+-- setfd(fd): as LuaSocket's (LuaSec uses it to hand the fd over).
+function conn_methods:setfd(fd)
+  check_conn(self, "setfd")
+  lcore.setfd(self, fd)
+  self._state = "closed"
+end
+
+-- dirty(): bytes read ahead, in moonsock's buffer or in OpenSSL's.
+function conn_methods:dirty()
+  check_conn(self, "dirty")
+  if self._buf ~= "" then return true end
+  return connected(self) and self._py:pending() > 0
+end
+
+local function peer_chain(c)
+  if not connected(c) then return nil end
+  return c._py:get_unverified_chain()
+end
+
+-- getpeercertificate([n]): the peer's certificate (n = 0) or the n-th of
+-- its chain; nil and "closed" before the handshake.
+function conn_methods:getpeercertificate(n)
+  check_conn(self, "getpeercertificate")
+  if n ~= nil and math.type(n) ~= "integer" then
+    n = math.tointeger(n) or argerror(1, "getpeercertificate", "number expected, got " .. typename(n))
+  end
+  local chain = peer_chain(self)
+  if not chain then return nil, "closed" end
+  local der = chain[(n or 0) + 1]
+  if not der then return nil end
+  return newx509(der)
+end
+
+function conn_methods:getpeerchain()
+  check_conn(self, "getpeerchain")
+  local chain = peer_chain(self)
+  if not chain then return nil, "closed" end
+  local out = {}
+  for i, der in ipairs(chain) do out[i] = newx509(der) end
+  return out
+end
+
+-- getpeerverification(): true; or false and a table of OpenSSL's texts
+-- for the peer's certificate (LuaSec's errs[1]); false, "closed" before
+-- the handshake.
+function conn_methods:getpeerverification()
+  check_conn(self, "getpeerverification")
+  if not connected(self) then return false, "closed" end
+  local code, text = self._py:_verify_result()
+  if self._ctx._mode == "server" and #peer_chain(self) == 0 then return false, {"no peer certificate"} end
+  if code == 0 then return true end
+  return false, {{text}}
+end
+
+function conn_methods:getalpn()
+  check_conn(self, "getalpn")
+  if not connected(self) then return nil, "closed" end
+  return self._py:selected_alpn_protocol()
+end
+
+function conn_methods:getsniname()
+  check_conn(self, "getsniname")
+  if not connected(self) then return nil end
+  return self._py.server_hostname or self._sni
+end
+
+-- info([field]): the cipher and protocol the connection agreed on.
+function conn_methods:info(field)
+  check_conn(self, "info")
+  if not connected(self) then return nil end
+  local cipher, _, bits = self._py:cipher()
+  if not cipher then return nil end
+  local info = {cipher = cipher, protocol = self._py:version(), bits = bits,
+                algbits = bits, compression = "none"}
+  if field ~= nil then return info[field] end
+  return info
+end
+
+function conn_methods:getfinished()
+  check_conn(self, "getfinished")
+  if not connected(self) then return nil end
+  return self._py:get_channel_binding("tls-unique")
+end
+
+-- LuaSocket's socket methods a LuaSec connection forwards (https.lua's
+-- reg() copies every method of the connection's class).
+for _, name in ipairs {"getpeername", "getsockname", "getstats", "setstats", "setoption",
+                       "getoption", "shutdown"} do
+  conn_methods[name] = function(self, ...)
+    check_conn(self, name)
+    return stream.methods[name](self, ...)
+  end
+end
+conn_methods.want = function(self)
+  check_conn(self, "want")
+  return "nothing"
+end
+
+-- An SSL:Connection is also a tcp{client} to the LuaSocket methods it
+-- borrows, and selectable.
+conn_mt = lcore.newclass("SSL:Connection", conn_methods,
+  {"SSL:Connection", "tcp{any}", "tcp{client}", "select{able}"})
+conn_mt.__tostring = function(c) return "SSL connection: " .. c._id end
+conn_mt.__gc = lcore.close
+
+-- ---- the module ----
+
+-- LuaSec's ssl.config: what this OpenSSL offers.
+local function config()
+  local options = {}
+  for name in pairs(options_of()) do options[name] = true end
+  return {
+    protocols = {tlsv1 = true, tlsv1_1 = true, tlsv1_2 = true, tlsv1_3 = true},
+    options = options,
+    algorithms = {ec = true},
+    capabilities = {alpn = true, curves_list = false, ecdh_auto = true},
+  }
+end
+
+M.config = nil
+function M.install(ssl)
+  pyssl = ssl
+  M.config = config()
+  ssl.wrap, ssl.newcontext, ssl.loadcertificate = M.wrap, M.newcontext, M.loadcertificate
+  ssl.config = M.config
+  ssl._VERSION = "1.2.0"
+  ssl._COPYRIGHT = "LuaSec 1.2.0 API on moonsock"
+  return ssl
+end
+
+M.x509_mt, M.context_mt, M.conn_mt = x509_mt, context_mt, conn_mt
+return M
