@@ -17,6 +17,7 @@
  * this file gathers OpenSSL's facts (library and reason, verify result, the
  * operation), ssl.lua writes Python's text and picks the class.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <openssl/err.h>
@@ -461,13 +462,8 @@ static void push_luasec_extensions(lua_State *L, X509 *cert) {
       kind = "iPAddress";
       const unsigned char *a = ASN1_STRING_get0_data(gn->d.ip);
       int n = ASN1_STRING_length(gn->d.ip);
-      if (n == 4) {
-        snprintf(buf, sizeof buf, "%d.%d.%d.%d", a[0], a[1], a[2], a[3]);
-      } else if (n == 16) {
-        int o = 0;
-        for (int j = 0; j < 16; j += 2)
-          o += snprintf(buf + o, sizeof buf - (size_t)o, "%s%x", j ? ":" : "", a[j] << 8 | a[j + 1]);
-      }
+      /* inet_ntop's text, as LuaSec's ("::1"). */
+      if (n == 4 || n == 16) inet_ntop(n == 4 ? AF_INET : AF_INET6, a, buf, sizeof buf);
       p = (const unsigned char *)buf;
       len = strlen(buf);
       break;

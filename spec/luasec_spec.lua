@@ -1,0 +1,215 @@
+-- LuaSec's API on moonsock's ssl table (lua/moonsock/luasec.lua), and
+-- Debian's own ssl/https.lua running on it, against python3 TLS peers on
+-- 127.0.0.1 with spec/support/pki.lua's test CA. The connection script runs
+-- under stock lua5.4 with Debian's lua-sec too (the reference), and the two
+-- outputs must be the same line for line.
+--
+-- Run: bin/moonsock /usr/bin/busted spec/luasec_spec.lua
+local helpers = require "spec.support.helpers"
+local pki = require("spec.support.pki")()
+
+local q = helpers.shell_quote
+local REFERENCE = "env -u LUA_PATH -u LUA_PATH_5_4 -u LUA_CPATH -u LUA_CPATH_5_4 timeout 60 lua5.4 "
+
+-- An HTTPS server (spec/support/https_server.py) with cert and key, serving
+-- a temp dir with index.html; its port and the dir.
+local function https_server(cert, key)
+  local dir = helpers.tempdir()
+  local f = assert(io.open(dir .. "/index.html", "wb"))
+  f:write("hello over TLS\n")
+  f:close()
+  local p = assert(io.popen("python3 spec/support/https_server.py " .. q(dir) .. " " .. q(cert) .. " "
+    .. q(key) .. " 60 2>/dev/null & echo $!"))
+  local pid = p:read("l")
+  -- The server prints {"port": N}; the pipe stays open (p) while it runs.
+  local line = p:read("l")
+  local port = assert(tonumber(line and line:match('"port": (%d+)')), "no port from https_server.py")
+  return {port = port, dir = dir, pipe = p, pid = pid}
+end
+
+local function stop(server)
+  os.execute("kill " .. server.pid .. " 2>/dev/null; rm -rf " .. q(server.dir))
+  server.pipe:close()
+end
+
+describe("LuaSec API", function()
+  local good, wrong
+  setup(function()
+    good = https_server(pki.server.cert, pki.server.key)
+    wrong = https_server(pki.wrong_host.cert, pki.wrong_host.key)
+  end)
+  teardown(function()
+    stop(good)
+    stop(wrong)
+  end)
+
+  it("keeps Debian's ssl.so out: ssl.core and ssl.context are errors, ssl.x509 and ssl.config moonsock's", function()
+    local ok, err = pcall(require, "ssl.core")
+    assert.is_false(ok)
+    assert.matches("LuaSec's blocking C library", err)
+    assert.is_false((pcall(require, "ssl.context")))
+    assert.equal(require("ssl").loadcertificate, require("ssl.x509").load)
+    assert.equal(require("ssl").config, require("ssl.config"))
+    assert.is_true(require("ssl.config").protocols.tlsv1_3)
+  end)
+
+  it("matches LuaSec: newcontext's errors, wrap, dohandshake, receive, x509, verification", function()
+    local script = [[
+local socket, ssl = require "socket", require "ssl"
+local port, ca, good_pem = tonumber(arg[1]), arg[2], arg[3]
+print(ssl.newcontext({protocol = "bogus", mode = "client"}))
+print(ssl.newcontext({protocol = "any", mode = "client", verify = "bogus"}))
+print(ssl.newcontext({protocol = "any", mode = "client", options = "bogus"}))
+print(ssl.newcontext({protocol = "tlsv1_2", mode = "client", options = {"all", "no_sslv3"}}) ~= nil)
+local function connect(params, name)
+  local s = assert(socket.tcp())
+  assert(s:connect("127.0.0.1", port))
+  local c = assert(ssl.wrap(s, params))
+  print("old fd", s:getfd())
+  if name then c:sni(name) end
+  c:settimeout(10)
+  return c
+end
+local c = connect({mode = "client", protocol = "any", verify = "peer", cafile = ca}, "localhost")
+print("handshake", c:dohandshake())
+print("verification", c:getpeerverification())
+print("info", c:info("protocol"), c:info().protocol)
+print("send", c:send("GET / HTTP/1.0\r\nHost: localhost\r\n\r\n", 1))
+print("status", c:receive("*l"))
+
+local length
+for _ = 1, 50 do
+  local line = c:receive() or ""
+  length = length or tonumber(line:match("^Content%-Length: (%d+)"))
+  if line == "" then break end
+end
+print("body", c:receive(length))
+print("dirty", c:dirty())
+local x = c:getpeercertificate()
+print("x509", x:serial(), x:notbefore(), x:notafter(), x:digest(), x:digest("sha256"))
+for _, e in ipairs(x:subject()) do print("subject", e.oid, e.name, e.value) end
+for _, e in ipairs(x:issuer()) do print("issuer", e.oid, e.name, e.value) end
+local _, kind, bits = x:pubkey()
+print("pubkey", kind, bits, (x:pubkey():match("^%-%-%-%-%-BEGIN PUBLIC KEY")))
+local san = x:extensions()["2.5.29.17"]
+table.sort(san.dNSName) table.sort(san.iPAddress)
+print("san", san.name, table.concat(san.dNSName, ","), table.concat(san.iPAddress, ","))
+print("pem", (x:pem():match("^%-%-%-%-%-BEGIN CERTIFICATE%-%-%-%-%-\n")), ssl.loadcertificate(x:pem()):digest() == x:digest(),
+  ssl.loadcertificate(good_pem):digest() == x:digest())
+print("validat", x:validat(os.time()), x:validat(0))
+print("chain", #c:getpeerchain(), c:getpeerchain()[1]:digest() == x:digest())
+print("loadcertificate junk", ssl.loadcertificate("junk"))
+print("close", c:close())
+print("closed receive", c:receive())
+c = connect({mode = "client", protocol = "any", verify = "peer"}, "localhost")
+print("untrusted", c:dohandshake())
+print("untrusted verification", c:getpeerverification())
+c:close()
+c = connect({mode = "client", protocol = "any", verify = "peer", verifyext = "lsec_continue"}, "localhost")
+print("continue", c:dohandshake())
+local ok, errs = c:getpeerverification()
+print("continue verification", ok, type(errs), errs[1][1])
+c:close()
+]]
+    local path = helpers.write_temp(script, ".lua")
+    local pem = helpers.read_file(pki.server.cert)
+    local args = " " .. good.port .. " " .. q(pki.ca) .. " " .. q(pem)
+    local ref, referr, refrc = helpers.run(REFERENCE .. q(path) .. args)
+    local out, err, rc = helpers.run("timeout 60 " .. q(helpers.moonsock) .. " " .. q(path) .. args)
+    os.remove(path)
+    assert.equal(0, refrc, referr)
+    assert.equal(0, rc, err)
+    assert.matches("handshake\ttrue", ref)
+    assert.matches("body\thello over TLS", ref)
+    local rl, ol = {}, {}
+    for l in ref:gmatch("[^\n]*") do rl[#rl + 1] = l end
+    for l in out:gmatch("[^\n]*") do ol[#ol + 1] = l end
+    assert.same(rl, ol)
+  end)
+
+  it("runs Debian's ssl.https: GET, POST with an ltn12 source", function()
+    local https, ltn12 = require "ssl.https", require "ltn12"
+    assert.equal("/usr/share/lua/5.4/ssl/https.lua", package.searchpath("ssl.https", package.path))
+    local parts = {}
+    local r, code = https.request {url = "https://localhost:" .. good.port .. "/", cafile = pki.ca,
+                                   sink = ltn12.sink.table(parts)}
+    assert.equal(1, r)
+    assert.equal(200, code)
+    assert.equal(helpers.read_file(good.dir .. "/index.html"), table.concat(parts))
+    local sent = string.rep("moonsock ", 1000)
+    local back = {}
+    r, code = https.request {url = "https://localhost:" .. good.port .. "/", cafile = pki.ca,
+                             method = "POST", source = ltn12.source.string(sent),
+                             headers = {["content-length"] = #sent}, sink = ltn12.sink.table(back)}
+    assert.equal(200, code)
+    assert.equal(sent, table.concat(back))
+  end)
+
+  it("ssl.https's string form trusts the system store (SSL_CERT_FILE here)", function()
+    local out, err, rc = helpers.run("SSL_CERT_FILE=" .. q(pki.ca) .. " timeout 30 " .. q(helpers.moonsock)
+      .. " -e " .. q('print((require("ssl.https").request("https://localhost:' .. good.port .. '/")))'))
+    assert.equal(0, rc, err)
+    assert.equal(helpers.read_file(good.dir .. "/index.html") .. "\n", out)
+  end)
+
+  it("ssl.https refuses a wrong host name and an untrusted certificate", function()
+    local https = require "ssl.https"
+    local r, err = https.request {url = "https://localhost:" .. wrong.port .. "/", cafile = pki.ca}
+    assert.is_nil(r)
+    assert.equal("certificate verify failed", err)
+    r, err = https.request {url = "https://localhost:" .. good.port .. "/", cafile = pki.unknown_ca.ca}
+    assert.is_nil(r)
+    assert.equal("certificate verify failed", err)
+    -- The opt-out: lsec_continue lets the handshake go on.
+    local parts = {}
+    r = https.request {url = "https://localhost:" .. wrong.port .. "/", cafile = pki.ca,
+                       verifyext = "lsec_continue", sink = require("ltn12").sink.table(parts)}
+    assert.equal(1, r)
+    assert.equal(helpers.read_file(wrong.dir .. "/index.html"), table.concat(parts))
+  end)
+
+  it("runs concurrent requests in tasks, each parking only itself", function()
+    local task, https = require "task", require "ssl.https"
+    local ticks, done = 0, false
+    local ticker = task.spawn(function()
+      for _ = 1, 2000 do
+        if done then return end
+        ticks = ticks + 1
+        task.sleep(0.001)
+      end
+    end)
+    local codes, tasks = {}, {}
+    for i = 1, 4 do
+      tasks[i] = task.spawn(function()
+        local _, code = https.request {url = "https://localhost:" .. good.port .. "/", cafile = pki.ca,
+                                       sink = require("ltn12").sink.null()}
+        codes[i] = code
+      end)
+    end
+    for i = 1, 4 do tasks[i]:join(30) end
+    done = true
+    ticker:join(5)
+    assert.same({200, 200, 200, 200}, codes)
+    assert.is_true(ticks > 0)
+  end)
+
+  it("times a handshake out with LuaSec's 'wantread'", function()
+    local socket, ssl = require "socket", require "ssl"
+    local server = assert(socket.bind("127.0.0.1", 0))
+    local _, port = server:getsockname()
+    local s = assert(socket.tcp())
+    assert(s:connect("127.0.0.1", port))
+    local c = assert(ssl.wrap(s, {mode = "client", protocol = "any", cafile = pki.ca}))
+    c:settimeout(0.2)
+    local t0 = socket.gettime()
+    local ok, err = c:dohandshake()
+    local took = socket.gettime() - t0
+    assert.is_false(ok)
+    assert.equal("wantread", err)
+    assert.is_true(took >= 0.15 and took < 5)
+    c:settimeout(0)
+    assert.same({false, "wantread"}, {c:dohandshake()})
+    c:close()
+    server:close()
+  end)
+end)
