@@ -459,7 +459,7 @@ local SECTION_TITLES = {
   ["Writer objects"] = true, ["BytesIO objects"] = true, ["Dispatchers"] = true, ["File wrappers"] = true,
   ["Chat channels"] = true, ["Producers"] = true, ["Deques"] = true, ["Address and network objects"] = true,
   ["Iterators"] = true, ["Result objects"] = true, ["Context objects"] = true, ["SSLSocket objects"] = true,
-  ["SSLObject and MemoryBIO objects"] = true, ["LuaSocket"] = true,
+  ["SSLObject and MemoryBIO objects"] = true, ["LuaSocket"] = true, ["LuaSec"] = true,
 }
 
 -- Parses "### prefix.name(args)" / "### prefix:name(args)" / "### cls(args)".

@@ -94,8 +94,8 @@ print("pubkey", kind, bits, (x:pubkey():match("^%-%-%-%-%-BEGIN PUBLIC KEY")))
 local san = x:extensions()["2.5.29.17"]
 table.sort(san.dNSName) table.sort(san.iPAddress)
 print("san", san.name, table.concat(san.dNSName, ","), table.concat(san.iPAddress, ","))
-print("pem", (x:pem():match("^%-%-%-%-%-BEGIN CERTIFICATE%-%-%-%-%-\n")), ssl.loadcertificate(x:pem()):digest() == x:digest(),
-  ssl.loadcertificate(good_pem):digest() == x:digest())
+print("pem", (x:pem():match("^%-%-%-%-%-BEGIN CERTIFICATE%-%-%-%-%-\n")),
+  ssl.loadcertificate(x:pem()):digest() == x:digest(), ssl.loadcertificate(good_pem):digest() == x:digest())
 print("validat", x:validat(os.time()), x:validat(0))
 print("chain", #c:getpeerchain(), c:getpeerchain()[1]:digest() == x:digest())
 print("loadcertificate junk", ssl.loadcertificate("junk"))
@@ -138,10 +138,10 @@ c:close()
     assert.equal(helpers.read_file(good.dir .. "/index.html"), table.concat(parts))
     local sent = string.rep("moonsock ", 1000)
     local back = {}
-    r, code = https.request {url = "https://localhost:" .. good.port .. "/", cafile = pki.ca,
+    local _, code2 = https.request {url = "https://localhost:" .. good.port .. "/", cafile = pki.ca,
                              method = "POST", source = ltn12.source.string(sent),
                              headers = {["content-length"] = #sent}, sink = ltn12.sink.table(back)}
-    assert.equal(200, code)
+    assert.equal(200, code2)
     assert.equal(sent, table.concat(back))
   end)
 
