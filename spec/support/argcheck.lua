@@ -592,6 +592,16 @@ M.FUNCS = {
   ["parse.SplitResult"] = {kinds = {query = "text"}},
   ["r:_replace"] = {kinds = {changes = "changes"}, py = "R._replace(**{1})"},
   -- ssl
+  -- LuaSec's names: no Python counterpart; a wrong type is refused naming
+  -- the argument, a wrong value is LuaSec's business (nil, err).
+  ["ssl.wrap"] = {py = false, kinds = {sock = "any", params = "table"},
+                  valid = {sock = v("M.socket.tcp()"), params = v('{mode = "client", protocol = "any"}')},
+                  wrong = {sock = {"bool", "str", "num", "table", "fn", "co", "ud"},
+                           params = {"bool", "str", "num", "fn", "co", "ud"}}},
+  ["ssl.newcontext"] = {py = false, kinds = {params = "table"},
+                        valid = {params = v('{mode = "client", protocol = "any"}')}},
+  ["ssl.loadcertificate"] = {py = false, kinds = {pem = "text"},
+                             wrong = {pem = {"bool", "num", "table", "fn", "co", "ud"}}},
   ["ssl.SSLContext"] = {kinds = {protocol = "int"}, valid = {protocol = v("16", "16")}},
   ["ssl.create_default_context"] = {kinds = {purpose = "table"}, valid = {
     purpose = v("M.ssl.Purpose.SERVER_AUTH", "ssl.Purpose.SERVER_AUTH")}},
