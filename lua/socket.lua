@@ -412,17 +412,9 @@ function socket.recv_fds(sock, bufsize, maxfds, flags)
   return msg, fds, mflags, addr
 end
 
--- LuaSocket's names beside Python's (lua/moonsock/luasocket.lua); its
--- modules require "socket" while this one loads, so it is published first,
--- and taken back if installing them fails: the next require must load
--- afresh, not find half a module.
-local installed, err = pcall(function()
-  package.loaded.socket = socket
-  require("moonsock.luasocket").install(socket)
-end)
-if not installed then
-  package.loaded.socket = nil
-  error(err, 0)
-end
+-- LuaSocket's names beside Python's (lua/moonsock/luasocket.lua): the
+-- installer is handed this table, so none of its modules requires "socket"
+-- while this file loads.
+require("moonsock.luasocket").install(socket)
 
 return socket

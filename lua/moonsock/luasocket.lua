@@ -6,20 +6,33 @@
 --
 -- from_python(sock) and to_python(obj) turn one kind of object into the
 -- other, handing the fd over.
-local core = require "moonsock.luasocket.core"
-local stream = require "moonsock.luasocket.stream"
-local datagram = require "moonsock.luasocket.datagram"
-local except = require "moonsock.luasocket.except"
+--
+-- socket.lua calls install(socket) while it loads: the modules below are
+-- loaded by install, once socket.lua's table is handed to them
+-- (moonsock.luasocket.python), never by requiring "socket".
+local python = require "moonsock.luasocket.python"
 local task = require "task"
 
-local argerror, typename = core.argerror, core.typename
+local core, stream, datagram, except
+local argerror, typename
 local M = {}
+
+-- The modules, loaded the first time they are needed: by install, or
+-- (socket.unix, from_python) after require "socket", which installs.
+local function load()
+  if core then return end
+  core = require "moonsock.luasocket.core"
+  stream = require "moonsock.luasocket.stream"
+  datagram = require "moonsock.luasocket.datagram"
+  except = require "moonsock.luasocket.except"
+  argerror, typename = core.argerror, core.typename
+  M.DATAGRAMSIZE = datagram.DATAGRAMSIZE
+end
 
 -- LuaSocket's figures: its version text (the one Debian's 3.1 reports),
 -- the chunk size of its sources, the size receive asks for on a datagram.
 M.VERSION = "LuaSocket 3.0.0"
 M.BLOCKSIZE = 2048
-M.DATAGRAMSIZE = datagram.DATAGRAMSIZE
 
 local function optstring(v, n, default)
   if v == nil then return default end
@@ -204,6 +217,8 @@ end
 
 -- Puts LuaSocket's names into socket (the table of require "socket").
 function M.install(socket)
+  python.set(socket)
+  load()
   for k, v in pairs(names(socket)) do socket[k] = v end
   return socket
 end
@@ -211,6 +226,8 @@ end
 -- socket.unix as LuaSocket's optional module: unix() and unix.stream() make
 -- stream objects, unix.dgram() datagram ones (tcp and udp: aliases).
 function M.unix()
+  python.get()
+  load()
   local unix = {stream = stream.unix, dgram = datagram.unix}
   unix.tcp, unix.udp = unix.stream, unix.dgram
   return setmetatable(unix, {__call = function(_, ...) return stream.unix(...) end})
@@ -220,7 +237,8 @@ end
 -- socket's fd (tcp{client} for a connected stream, tcp{server} for a
 -- listening one, udp{...} for datagrams); sock is detached (closed).
 function M.from_python(sock)
-  local psocket = require "socket"
+  local psocket = python.get()
+  load()
   if not psocket.issocket(sock) then argerror(1, "socket expected, got " .. typename(sock)) end
   local fresh = psocket.socket(sock.family, sock.type, sock.proto, sock:detach())
   if fresh.type == psocket.SOCK_DGRAM then return datagram.adopt(fresh) end
@@ -232,6 +250,8 @@ end
 -- is left without an fd (getfd -1), as after setfd(-1). Nil and "closed"
 -- if it has none.
 function M.to_python(obj)
+  python.get()
+  load()
   if not core.isobject(obj) then argerror(1, "LuaSocket object expected, got " .. typename(obj)) end
   local py = obj._py
   if not py then return nil, "closed" end

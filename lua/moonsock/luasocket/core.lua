@@ -2,7 +2,7 @@
 -- object changes in place, LuaSocket's error texts for moonsock's error
 -- objects, its timeouts ("b"lock and "t"otal) mapped onto the per-call
 -- timeout of the Python socket underneath, and its option names.
-local psocket = require "socket"
+local psocket = require("moonsock.luasocket.python").get()
 local errors = require "moonsock.errors"
 local helpers = require "moonsock.core.luasocket"
 local E = require "errno"

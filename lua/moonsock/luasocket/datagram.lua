@@ -1,6 +1,6 @@
 -- LuaSocket's datagram objects, udp{unconnected|connected} and
 -- unixdgram{unconnected|connected}, over moonsock's Python sockets.
-local psocket = require "socket"
+local psocket = require("moonsock.luasocket.python").get()
 local core = require "moonsock.luasocket.core"
 
 local check, argerror, typename = core.check, core.argerror, core.typename

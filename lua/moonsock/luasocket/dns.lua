@@ -1,6 +1,6 @@
 -- socket.dns: LuaSocket's resolver functions and result shapes, over the
 -- Python resolver (which runs off the loop thread and parks only the task).
-local psocket = require "socket"
+local psocket = require("moonsock.luasocket.python").get()
 local core = require "moonsock.luasocket.core"
 local errors = require "moonsock.errors"
 

@@ -2,7 +2,7 @@
 -- unixstream{master|client|server}, over moonsock's Python sockets: every
 -- wait parks only the task, and every result is LuaSocket's (errors
 -- returned as its texts, numbers as floats where its C pushes numbers).
-local psocket = require "socket"
+local psocket = require("moonsock.luasocket.python").get()
 local core = require "moonsock.luasocket.core"
 
 local check, argerror, typename = core.check, core.argerror, core.typename
