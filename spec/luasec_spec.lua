@@ -193,6 +193,53 @@ c:close()
     assert.is_true(ticks > 0)
   end)
 
+  it("serves: a server connection and a client one in two tasks, ALPN, SNI, a required client certificate", function()
+    local socket, ssl, task = require "socket", require "ssl", require "task"
+    local server = assert(socket.bind("127.0.0.1", 0))
+    local _, port = server:getsockname()
+    local got = {}
+    local t = task.spawn(function()
+      local c = assert(server:accept())
+      local s = assert(ssl.wrap(c, {mode = "server", protocol = "any", certificate = pki.server.cert,
+        key = pki.server.key, cafile = pki.ca, verify = {"peer", "fail_if_no_peer_cert"},
+        alpn = {"h2", "http/1.1"}}))
+      s:settimeout(10)
+      got.handshake = {s:dohandshake()}
+      got.alpn, got.sni, got.line = s:getalpn(), s:getsniname(), s:receive()
+      got.verified = s:getpeerverification()
+      got.client_cn = s:getpeercertificate():subject()[3].value
+      s:send("pong\n")
+      s:close()
+    end)
+    local c = assert(socket.connect("127.0.0.1", port))
+    local s = assert(ssl.wrap(c, {mode = "client", protocol = "tlsv1_3", cafile = pki.ca, alpn = "http/1.1",
+      certificate = pki.client.cert, key = pki.client.key}))
+    assert.equal(-1, c:getfd())
+    s:sni("localhost")
+    s:settimeout(10)
+    assert.same({true}, {s:dohandshake()})
+    assert.equal("http/1.1", s:getalpn())
+    assert.equal("localhost", s:getsniname())
+    assert.equal("TLSv1.3", s:info("protocol"))
+    assert.equal("TLSv1.3", s:info().protocol)
+    assert.is_string(s:getfinished())
+    assert.same({7, nil, nil}, {s:send("xxping\n", 3)})
+    assert.same({"pong", nil, nil}, {s:receive()})
+    assert.is_true(t:join(10) ~= false)
+    assert.same({true}, got.handshake)
+    assert.equal("http/1.1", got.alpn)
+    assert.equal("localhost", got.sni)
+    assert.equal("ping", got.line)
+    assert.is_true(got.verified)
+    assert.equal(pki.client.subject:match("CN=([^,]+)"), got.client_cn)
+    assert.equal("nothing", s:want())
+    assert.is_true(s:getfd() >= 0)
+    s:setfd(-1)
+    assert.equal(-1, s:getfd())
+    assert.same({nil, "closed", ""}, {s:receive()})
+    server:close()
+  end)
+
   it("times a handshake out with LuaSec's 'wantread'", function()
     local socket, ssl = require "socket", require "ssl"
     local server = assert(socket.bind("127.0.0.1", 0))

@@ -175,6 +175,18 @@ local function alpn_list(v)
   return v
 end
 
+-- A server's connections by their SSLSocket, for the context's SNI
+-- callback: it keeps the name the client sent (getsniname) and switches to
+-- the context sni(names) gave for it.
+local serving = setmetatable({}, {__mode = "k"})
+local function on_sni(obj, name)
+  local c = serving[obj]
+  if not c then return end
+  c._sni = name
+  local other = c._sni_names and name and c._sni_names[name]
+  if other then obj.context = other end
+end
+
 -- newcontext(params): a context, or nil and LuaSec's text for what failed.
 function M.newcontext(cfg)
   if type(cfg) ~= "table" then argerror(1, "newcontext", "table expected, got " .. typename(cfg)) end
@@ -193,6 +205,7 @@ function M.newcontext(cfg)
     py.minimum_version, py.maximum_version = v, v
   end
   local ctx = setmetatable({_py = py, _mode = mode, _continue = false}, context_mt)
+  if server then py.sni_callback = on_sni end
 
   local certificates = cfg.certificates or {{certificate = cfg.certificate, key = cfg.key,
                                              password = cfg.password}}
@@ -314,13 +327,6 @@ local function sslsock(c)
   local ctx = c._ctx
   local py = ctx._py
   local server = ctx._mode == "server"
-  if server and c._sni_names then
-    local names = c._sni_names
-    py.sni_callback = function(obj, name)
-      local other = names[name]
-      if other then obj.context = other end
-    end
-  end
   -- The hostname check is the context's: it is set for this connection
   -- just before wrap_socket, with no wait in between.
   local host = (not server) and c._sni or nil
@@ -329,6 +335,7 @@ local function sslsock(c)
     do_handshake_on_connect = false, server_hostname = host})
   if not ok then error(s, 0) end
   c._py, c._pytimeout, c._state = s, false, "handshaking"
+  if server then serving[s] = c end
   return s
 end
 
@@ -450,7 +457,7 @@ end
 function conn_methods:getsniname()
   check_conn(self, "getsniname")
   if not connected(self) then return nil end
-  return self._py.server_hostname or self._sni
+  return self._sni
 end
 
 -- info([field]): the cipher and protocol the connection agreed on.
