@@ -97,6 +97,9 @@ print("san", san.name, table.concat(san.dNSName, ","), table.concat(san.iPAddres
 print("pem", (x:pem():match("^%-%-%-%-%-BEGIN CERTIFICATE%-%-%-%-%-\n")),
   ssl.loadcertificate(x:pem()):digest() == x:digest(), ssl.loadcertificate(good_pem):digest() == x:digest())
 print("validat", x:validat(os.time()), x:validat(0))
+print("signature", x:getsignaturename())
+print("setencode", x:setencode("utf8"), pcall(x.setencode, x, "bogus"))
+print("digest bogus", pcall(x.digest, x, "bogus"))
 print("chain", #c:getpeerchain(), c:getpeerchain()[1]:digest() == x:digest())
 print("loadcertificate junk", ssl.loadcertificate("junk"))
 print("close", c:close())
