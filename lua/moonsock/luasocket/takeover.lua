@@ -11,11 +11,16 @@ return function(loaded)
     if type(t) == "table" then foreign[name] = t end
     loaded[name] = nil
   end
+  -- LuaSocket's socket and socket.core are one table: once it is ours
+  -- (the first name done), require of the second gives it back, and
+  -- clearing it would empty it.
   for name, t in pairs(foreign) do
     local ours = require(name)
-    for k in pairs(t) do t[k] = nil end
-    for k, v in pairs(ours) do t[k] = v end
-    setmetatable(t, getmetatable(ours))
+    if ours ~= t then
+      for k in pairs(t) do t[k] = nil end
+      for k, v in pairs(ours) do t[k] = v end
+      setmetatable(t, getmetatable(ours))
+    end
     loaded[name] = t
   end
   if foreign["socket.core"] and not foreign.socket then loaded.socket = foreign["socket.core"] end
