@@ -1,0 +1,183 @@
+-- The ssl module's less travelled paths against python3's ssl as the
+-- reference, on loopback: an sni_callback that switches the socket's context
+-- to one with another certificate, returns an alert or raises (a python3
+-- client meets a python3 server and a moonsock server doing the same, and
+-- must see the same), get_server_certificate beside python3's, and
+-- SSLSocket.sendfile, which Python does by reading and sending over TLS.
+--
+-- Run: bin/moonsock /usr/bin/busted spec/tls_edges_spec.lua
+local ssl = require "ssl"
+local socket = require "socket"
+local task = require "task"
+local h = require "spec.support.helpers"
+local ex = require "spec.support.examples"
+local tls = require "spec.support.tls"
+local pki = require("spec.support.pki")()
+
+-- A python3 server for one connection whose sni_callback does `mode`:
+-- "switch" (the second certificate for pki.SNI_NAME), "alert" (returns
+-- ALERT_DESCRIPTION_UNRECOGNIZED_NAME) or "raise".
+local PY_SNI_SERVER = ([==[
+import socket, ssl, sys
+mode = sys.argv[1]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(%q, %q)
+other = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+other.load_cert_chain(%q, %q)
+def cb(sock, name, c):
+    if mode == "switch" and name == %q:
+        sock.context = other
+    elif mode == "alert":
+        return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
+    elif mode == "raise":
+        raise RuntimeError("no")
+ctx.sni_callback = cb
+with socket.create_server(("127.0.0.1", 0)) as l:
+    print(l.getsockname()[1], flush=True)
+    l.settimeout(10)
+    c = l.accept()[0]
+    c.settimeout(5)
+    try:
+        with ctx.wrap_socket(c, server_side=True) as s:
+            s.sendall(s.recv(100))
+    except (OSError, ValueError):
+        pass
+]==]):format(pki.server.cert, pki.server.key, pki.sni.cert, pki.sni.key, pki.SNI_NAME)
+
+local function python_sni_server(mode)
+  local path = h.write_temp(PY_SNI_SERVER, ".py")
+  local proc = ex.start("python3 " .. h.shell_quote(path) .. " " .. mode, 20)
+  local port
+  assert(ex.wait_until(function()
+    port = tonumber((h.read_file(proc.dir .. "/out") or ""):match("^(%d+)\n"))
+    return port
+  end, 10), "the python3 server never listened")
+  return port, function() ex.finish(proc, 10); os.remove(path) end
+end
+
+-- The same server in a moonsock task.
+local function moonsock_sni_server(mode)
+  local ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+  ctx:load_cert_chain(pki.server.cert, pki.server.key)
+  local other = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+  other:load_cert_chain(pki.sni.cert, pki.sni.key)
+  local seen = {}
+  ctx.sni_callback = function(sock, name, c)
+    seen[#seen + 1] = {name, c == ctx}
+    if mode == "switch" and name == pki.SNI_NAME then
+      sock.context = other
+    elseif mode == "alert" then
+      return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
+    elseif mode == "raise" then
+      error("no")
+    end
+  end
+  local l = socket.create_server({"127.0.0.1", 0})
+  l:settimeout(10)
+  local t = task.spawn(function()
+    local c = l:accept()
+    l:close()
+    c:settimeout(5)
+    local ok, s = pcall(ctx.wrap_socket, ctx, c, {server_side = true})
+    if not ok then
+      c:close()
+      return false, s
+    end
+    s:sendall(s:recv(100))
+    local context = s.context
+    s:close()
+    return true, context == other
+  end)
+  return l:getsockname()[2], t, seen
+end
+
+local function client_args()
+  return {"--ca", pki.ca, "--server-hostname", pki.SNI_NAME, "--send", "sni"}
+end
+
+describe("sni_callback", function()
+  for _, mode in ipairs {"switch", "alert", "raise"} do
+    it("does what Python's does when it " .. (mode == "switch" and "switches the context"
+      or mode == "alert" and "returns an alert" or "raises"), function()
+      local pport, pdone = python_sni_server(mode)
+      local want = tls.python_client("127.0.0.1", pport, client_args())
+      pdone()
+      local mport, t, seen = moonsock_sni_server(mode)
+      local got = tls.python_client("127.0.0.1", mport, client_args())
+      local ok, switched = t:join(10)
+      -- The callback saw the name and the context the handshake began with.
+      assert.are.same({{pki.SNI_NAME, true}}, seen)
+      assert.are.same(want, got)
+      if mode == "switch" then
+        assert.are.equal(pki.sni.subject, got.peer_subject)
+        assert.are.equal("sni", got.received)
+        assert.is_true(ok)
+        assert.is_true(switched, "sslsock.context is the second context")
+      else
+        assert.is_false(ok)
+        assert.is_nil(got.peer_subject)
+        assert.is_string(got.error)
+      end
+    end)
+  end
+end)
+
+describe("get_server_certificate", function()
+  it("returns the PEM python3's returns, with and without ca_certs", function()
+    local srv = tls.python_server({"--cert", pki.server.cert, "--key", pki.server.key, "--count", "4"})
+    local want = {}
+    for i, ca in ipairs {false, true} do
+      want[i] = h.python(("import ssl\nprint(ssl.get_server_certificate(('127.0.0.1', %d)%s), end='')")
+        :format(srv.port, ca and (", ca_certs=%q"):format(pki.ca) or ""))
+    end
+    local got = {ssl.get_server_certificate({"127.0.0.1", srv.port}),
+                 ssl.get_server_certificate({"127.0.0.1", srv.port}, {ca_certs = pki.ca, timeout = 5})}
+    tls.finish(srv)
+    assert.are.same(want, got)
+    assert.are.equal(h.read_file(pki.server.cert), got[1])
+  end)
+end)
+
+describe("SSLSocket.sendfile", function()
+  it("sends a file's bytes over TLS from an offset, as python3's does", function()
+    local data = ssl.RAND_bytes(100000)
+    local path = h.write_temp(data)
+    local srv = tls.python_server({"--cert", pki.server.cert, "--key", pki.server.key, "--count", "2"})
+    local py = h.python(([[
+import socket, ssl
+ctx = ssl.create_default_context(cafile=%q)
+with ctx.wrap_socket(socket.create_connection(("127.0.0.1", %d)), server_hostname="localhost") as s:
+    f = open(%q, "rb")
+    print(s.sendfile(f, 10, 70000), f.tell())
+    back = 0
+    while back < 70000:
+        d = s.recv(65536)
+        if not d: break
+        back += len(d)
+]]):format(pki.ca, srv.port, path))
+    local ctx = ssl.create_default_context(nil, {cafile = pki.ca})
+    local s = ctx:wrap_socket(socket.create_connection({"127.0.0.1", srv.port}, 5), {server_hostname = "localhost"})
+    local f = assert(io.open(path, "rb"))
+    local n = s:sendfile(f, 10, 70000)
+    local mine = ("%d %d\n"):format(n, f:seek())
+    f:close()
+    -- Read back the echo, then close: the python3 server reports what it got.
+    local got = {}
+    local total = 0
+    for _ = 1, 1000 do
+      if total >= n then break end
+      local d = s:recv(65536)
+      if d == "" then break end
+      got[#got + 1] = d
+      total = total + #d
+    end
+    s:close()
+    local reports = tls.finish(srv)
+    os.remove(path)
+    assert.are.equal(py, mine)
+    assert.are.equal(70000, reports[2].echoed)
+    assert.are.equal(reports[1].received, reports[2].received)
+    assert.are.equal(70000, total)
+    assert.is_true(table.concat(got) == data:sub(11, 70010))
+  end)
+end)
