@@ -181,3 +181,69 @@ with ctx.wrap_socket(socket.create_connection(("127.0.0.1", %d)), server_hostnam
     assert.is_true(table.concat(got) == data:sub(11, 70010))
   end)
 end)
+
+-- A python3 client that sends every TLS byte it writes in a segment of its
+-- own, a millisecond apart, handshake and data alike; it prints what came
+-- back.
+local PY_TRICKLE_CLIENT = [==[
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+obj = ctx.wrap_bio(inc, out, server_hostname="localhost")
+sock = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+def trickle():
+    for b in out.read():
+        sock.sendall(bytes([b]))
+        time.sleep(0.001)
+def pump(fn):
+    for _ in range(100):
+        try:
+            return fn()
+        except ssl.SSLWantReadError:
+            trickle()
+            inc.write(sock.recv(65536))
+pump(obj.do_handshake)
+trickle()
+obj.write(b"trickled data")
+trickle()
+print(pump(lambda: obj.read(100)).decode(), obj.version())
+]==]
+
+describe("a peer that trickles", function()
+  it("gets through byte by byte while the other tasks run", function()
+    local ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx:load_cert_chain(pki.server.cert, pki.server.key)
+    local l = socket.create_server({"127.0.0.1", 0})
+    l:settimeout(10)
+    local ticks = 0
+    local ticker = task.spawn(function()
+      for _ = 1, 2000 do
+        ticks = ticks + 1
+        task.sleep(0.005)
+      end
+    end)
+    local server = task.spawn(function()
+      local c = l:accept()
+      l:close()
+      c:settimeout(10)
+      local s = ctx:wrap_socket(c, {server_side = true})
+      local got = s:recv(100)
+      s:sendall("echo:" .. got)
+      s:close()
+      return got
+    end)
+    local path = h.write_temp(PY_TRICKLE_CLIENT, ".py")
+    local proc = ex.start(("python3 %s %d %s"):format(h.shell_quote(path), l:getsockname()[2],
+      h.shell_quote(pki.ca)), 30)
+    local res = ex.finish(proc, 30)
+    os.remove(path)
+    local got = server:join(10)
+    local before = ticks
+    ticker:cancel()
+    assert.are.equal("echo:trickled data TLSv1.3\n", res.out, res.err)
+    -- A TLS 1.3 ClientHello alone is a few hundred bytes, a millisecond each.
+    assert.are.equal("trickled data", got)
+    assert.is_true(before > 20, "the ticker ran " .. before .. " times")
+  end)
+end)
