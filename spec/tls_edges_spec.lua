@@ -247,3 +247,85 @@ describe("a peer that trickles", function()
     assert.is_true(before > 20, "the ticker ran " .. before .. " times")
   end)
 end)
+
+-- openssl s_client, TLS 1.2, asks to renegotiate ("R" alone on a line)
+-- between two lines of data.
+local function s_client_renegotiating(port)
+  local script = ("(printf 'hello\\n'; sleep 0.3; printf 'R\\n'; sleep 0.5; printf 'world\\n'; sleep 0.5)"
+    .. " | openssl s_client -connect 127.0.0.1:%d -tls1_2 -CAfile %s 2>&1"):format(port, h.shell_quote(pki.ca))
+  return ex.finish(ex.start("sh -c " .. h.shell_quote(script), 15), 15).out
+end
+
+-- A python3 server that echoes in upper case until the end, then prints
+-- "eof", or the error that ended it.
+local PY_UPPER_SERVER = [==[
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+with socket.create_server(("127.0.0.1", 0)) as l:
+    print(l.getsockname()[1], flush=True)
+    l.settimeout(10)
+    c = l.accept()[0]
+    c.settimeout(5)
+    s = ctx.wrap_socket(c, server_side=True)
+    try:
+        while True:
+            d = s.recv(100)
+            if not d: break
+            s.sendall(d.upper())
+        print("eof")
+    except Exception as e:
+        print("%s %s" % (type(e).__name__, e))
+]==]
+
+describe("client-initiated renegotiation", function()
+  it("is refused as python3's server refuses it", function()
+    local path = h.write_temp(PY_UPPER_SERVER, ".py")
+    local proc = ex.start(("python3 %s %s %s"):format(h.shell_quote(path), h.shell_quote(pki.server.cert),
+      h.shell_quote(pki.server.key)), 20)
+    local port
+    assert(ex.wait_until(function()
+      port = tonumber((h.read_file(proc.dir .. "/out") or ""):match("^(%d+)\n"))
+      return port
+    end, 10), "the python3 server never listened")
+    local py_client = s_client_renegotiating(port)
+    local py_server = ex.finish(proc, 10).out:match("\n(.*)\n$")
+    os.remove(path)
+
+    local ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx:load_cert_chain(pki.server.cert, pki.server.key)
+    local l = socket.create_server({"127.0.0.1", 0})
+    l:settimeout(10)
+    local server = task.spawn(function()
+      local c = l:accept()
+      l:close()
+      c:settimeout(5)
+      local s = ctx:wrap_socket(c, {server_side = true})
+      local ok, e = pcall(function()
+        for _ = 1, 100 do
+          local d = s:recv(100)
+          if d == "" then return "eof" end
+          s:sendall(d:upper())
+        end
+      end)
+      s:close()
+      return ok and e or ("%s %s"):format(getmetatable(e).__name, tostring(e))
+    end)
+    local my_client = s_client_renegotiating(l:getsockname()[2])
+    local my_server = server:join(10)
+    assert.are.equal(py_server, my_server)
+    assert.matches("SSLV3_ALERT_HANDSHAKE_FAILURE", my_server)
+    -- What s_client saw: the data before, the refusal, no data after.
+    local function seen(out)
+      local lines = {}
+      for line in out:gmatch("[^\n]+") do
+        if line == "HELLO" or line == "WORLD" or line == "RENEGOTIATING" or line:find("no renegotiation", 1, true) then
+          lines[#lines + 1] = line:match("no renegotiation") or line
+        end
+      end
+      return table.concat(lines, " ")
+    end
+    assert.are.equal(seen(py_client), seen(my_client))
+    assert.are.equal("HELLO RENEGOTIATING no renegotiation", seen(my_client))
+  end)
+end)
