@@ -910,7 +910,28 @@ local WRAP_SOCKET_OPTS = {server_side = "boolean", do_handshake_on_connect = "bo
                           suppress_ragged_eofs = "boolean", server_hostname = "string",
                           session = "table"}
 
-local ENOTCONN = socket.ENOTCONN or 107
+local ENOTCONN, EINVAL = socket.ENOTCONN or 107, 22
+
+-- Python 3.11.5's fix for CVE-2023-40217: a socket that is not connected
+-- (a peer that sent bytes, then reset, before the wrap) must not hand those
+-- bytes to a caller who would take them for TLS-protected data. One
+-- non-blocking recv(1): data closes the socket and raises Python's SSLError.
+local function refuse_early_data(sock, notconn)
+  local timeout = sock.timeout
+  sock:settimeout(0)
+  local ok, data = pcall(sock.recv, sock, 1)
+  sock:settimeout(timeout)
+  if not ok then
+    if type(data) == "table" and (data.errno == ENOTCONN or data.errno == EINVAL) then return end
+    error(data, 3)
+  end
+  if data == "" then return end
+  pcall(sock.close, sock)
+  local reason = "Closed before TLS handshake with data in recv buffer."
+  local e = SSLError(notconn.errno, reason)
+  e.reason, e.library = reason, nil
+  error(e, 3)
+end
 
 function SSLContext:wrap_socket(sock, opts)
   check_context(self, "wrap_socket")
@@ -935,6 +956,7 @@ function SSLContext:wrap_socket(sock, opts)
   if not ok then
     if type(err) == "table" and err.errno == ENOTCONN then
       connected = false
+      refuse_early_data(sock, err)
     else
       error(err, 2)
     end

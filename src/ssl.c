@@ -123,9 +123,10 @@ static int raise_queue(lua_State *L, const char *fallback) {
 
 /*
  * Raises what OpenSSL's answer err (from SSL_get_error after a call that
- * returned ret) means, as Python's PySSL_SetError: an OSError for a failed
- * syscall with an errno, else an SSL error whose class the factory picks
- * from Python's error number. sys_err is the transport's errno.
+ * returned ret) means, as Python's PySSL_SetError: an OSError for a
+ * handshake or shutdown whose syscall failed with an errno, else an SSL
+ * error whose class the factory picks from Python's error number. sys_err
+ * is the transport's errno.
  */
 static int raise_ssl(lua_State *L, tls_conn *c, int err, int ret, int sys_err, int op) {
   unsigned long e = ERR_peek_last_error();
@@ -153,12 +154,16 @@ static int raise_ssl(lua_State *L, tls_conn *c, int err, int ret, int sys_err, i
     text = "The operation did not complete (connect)";
     break;
   case SSL_ERROR_SYSCALL:
+    /* Python's order: a call that returned 0 (SSL_read_ex and SSL_write_ex
+     * always do on failure) met the end of the stream, even when the kernel
+     * said ECONNRESET or EPIPE; only -1 (a handshake, a shutdown) with an
+     * errno is an OSError, and -1 without one is an EOF too. */
     if (e == 0) {
-      if (sys_err) {
+      if (ret == -1 && !c->over_bio && sys_err) {
         ERR_clear_error();
         return ms_raise_errno(L, sys_err);
       }
-      kind = ret == 0 || c->over_bio ? PY_SSL_ERROR_EOF : PY_SSL_ERROR_SYSCALL;
+      kind = ret == 0 || ret == -1 || c->over_bio ? PY_SSL_ERROR_EOF : PY_SSL_ERROR_SYSCALL;
       text = kind == PY_SSL_ERROR_EOF ? "EOF occurred in violation of protocol" : "Some I/O error occurred";
     } else {
       kind = PY_SSL_ERROR_SYSCALL;
