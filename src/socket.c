@@ -206,9 +206,10 @@ static const char *socket_check_data(lua_State *L, int idx, size_t *len) {
 
 /* bind, connect, connect_ex, sendto and sendmsg are reached through Lua
  * wrappers (socket.lua resolves names first), where Lua would name the
- * wrapper's upvalue: these name the method and number arguments after self. */
+ * wrapper's upvalue and line: these name the method, number arguments after
+ * self, and blame the user's line (ms_argerror). */
 static int socket_argerror(lua_State *L, int idx, const char *fname, const char *msg) {
-  return luaL_error(L, "bad argument #%d to '%s' (%s)", idx - 1, fname, msg);
+  return ms_argerror(L, idx - 1, fname, msg);
 }
 
 static const char *socket_check_data_named(lua_State *L, int idx, size_t *len, const char *fname) {
