@@ -138,10 +138,17 @@ static int scheduler_describe_p(lua_State *L) {
         lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "KeyboardInterrupt") == 0;
     lua_pop(L, 1);
   }
-  if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_isstring(L, -1)) {
-    lua_pop(L, 1);
+  if (lua_pcall(L, 1, 2, 0) != LUA_OK || !lua_isstring(L, -2)) {
+    lua_pop(L, 2);
     lua_pushliteral(L, "(error object is not a string)");
+    lua_pushboolean(L, 1);
   }
+  /* Not traced: an object with __tostring, as lua.c prints it. */
+  if (!lua_toboolean(L, -1)) {
+    lua_pop(L, 1);
+    return 1;
+  }
+  lua_pop(L, 1);
   /* The dead coroutine keeps its stack, so the traceback still shows where
    * the error came from. */
   luaL_traceback(L, t->co, lua_tostring(L, -1), 0);
