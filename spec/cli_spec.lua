@@ -279,9 +279,10 @@ print("busy:", ok, errors.KeyboardInterrupt:matches(err))
   it("prints an uncaught KeyboardInterrupt, waits for a non-daemon task, and exits 130 at a second SIGINT",
      function()
     local dir = h.tempdir()
-    local function session(cmd, ready)
-      local out, err, st, pidf = dir .. "/out", dir .. "/err", dir .. "/status", dir .. "/pid"
-      os.remove(st)
+    local function session(name, cmd, ready)
+      -- files of its own: the next session must not read this one's
+      local out, err, st, pidf = dir .. "/out" .. name, dir .. "/err" .. name, dir .. "/status" .. name,
+        dir .. "/pid" .. name
       os.execute(string.format("(%s sh -c 'echo $$ > %s; exec %s' > %s 2> %s; echo $? > %s) &", SIGINT_DFL, q(pidf),
         cmd, q(out), q(err), q(st)))
       local function wait_file(path, pattern)
@@ -314,10 +315,10 @@ threading.Thread(target=time.sleep, args=(20,)).start()
 print("ready", flush=True)
 time.sleep(20)
 ]], ".py")
-    local err, running, code = session(q(h.moonsock) .. " " .. q(script), "ready")
+    local err, running, code = session("lua", q(h.moonsock) .. " " .. q(script), "ready")
     assert.matches("^" .. h.moonsock:gsub("%p", "%%%0") .. ": KeyboardInterrupt\nstack traceback:\n", err)
     assert.matches(q(script):gsub("'", ""):gsub("%p", "%%%0") .. ":4: in main chunk", err)
-    local perr, prunning, pcode = session("python3 " .. q(pyscript), "ready")
+    local perr, prunning, pcode = session("py", "python3 " .. q(pyscript), "ready")
     assert.matches("KeyboardInterrupt", perr)
     assert.is_true(prunning)
     assert.is_true(running)
