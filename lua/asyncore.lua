@@ -130,12 +130,13 @@ end
 
 -- The socket methods these methods call name themselves in their argument
 -- errors ("bad argument #1 to 'connect_ex'", or "#2 to '?'" through pcall):
--- re-raised as the error of this method's argument, shift positions back.
-local function reraise(err, inner, outer, shift, level)
+-- re-raised as the error of this method's argument, shift positions back,
+-- blamed on the user's line (argerror), however deep the call ran.
+local function reraise(err, inner, outer, shift)
   if type(err) == "string" then
-    local n, name, rest = err:match("bad argument #(%d+) to '([^']*)' (.*)$")
+    local n, name, msg = err:match("bad argument #(%d+) to '([^']*)' %((.*)%)$")
     if n and (name == inner or name == "?" or name:match("%.([%w_]+)$") == inner) then
-      error(string.format("bad argument #%d to '%s' %s", tonumber(n) + shift, outer, rest), level + 1)
+      argerror(tonumber(n) + shift, outer, msg)
     end
   end
   error(err, 0)
@@ -545,7 +546,7 @@ function dispatcher:create_socket(family, type_)
   family, type_ = family or socket.AF_INET, type_ or socket.SOCK_STREAM
   self.family_and_type = repr.tuple(family, type_)
   local ok, sock = pcall(socket.socket, family, type_)
-  if not ok then reraise(sock, "socket", "create_socket", 0, 2) end
+  if not ok then reraise(sock, "socket", "create_socket", 0) end
   sock:setblocking(false)
   self:set_socket(sock)
 end
@@ -577,7 +578,7 @@ function dispatcher:listen(num)
   check_type(num, "integer", 1, "listen")
   self.accepting = true
   local ok, err = pcall(self.socket.listen, self.socket, num)
-  if not ok then reraise(err, "listen", "listen", -1, 2) end
+  if not ok then reraise(err, "listen", "listen", -1) end
 end
 
 local function check_addr(addr, fname)
@@ -590,7 +591,7 @@ function dispatcher:bind(addr)
   check_addr(addr, "bind")
   self.addr = addr
   local ok, err = pcall(self.socket.bind, self.socket, addr)
-  if not ok then reraise(err, "bind", "bind", 0, 2) end
+  if not ok then reraise(err, "bind", "bind", 0) end
 end
 
 -- connect(address): starts a non-blocking connect; handle_connect runs when
@@ -600,7 +601,7 @@ function dispatcher:connect(address)
   self.connected = false
   self.connecting = true
   local okc, err = pcall(self.socket.connect_ex, self.socket, address)
-  if not okc then reraise(err, "connect_ex", "connect", 0, 2) end
+  if not okc then reraise(err, "connect_ex", "connect", 0) end
   if err == EINPROGRESS or err == EALREADY or err == EWOULDBLOCK then
     self.addr = address
     return
@@ -642,7 +643,7 @@ end
 function dispatcher:recv(buffer_size)
   check_type(buffer_size, "integer", 1, "recv")
   local ok, data = pcall(self.socket.recv, self.socket, buffer_size)
-  if not ok and type(data) == "string" then reraise(data, "recv", "recv", -1, 2) end
+  if not ok and type(data) == "string" then reraise(data, "recv", "recv", -1) end
   if ok then
     if data == "" then
       -- a closed connection shows as readable with an empty recv()
@@ -853,7 +854,7 @@ end
 local function wrapper_recv(self, n, fname)
   check_type(n, "integer", 1, fname)
   local ok, data = pcall(wrapper_sock(self).recv, self._sock, n)
-  if not ok then reraise(data, "recv", fname, -1, 3) end
+  if not ok then reraise(data, "recv", fname, -1) end
   return data
 end
 
@@ -899,13 +900,13 @@ function file_dispatcher:__init__(fd, map)
     if math.type(fd) ~= "integer" then argerror(1, "file_dispatcher", "fileno() returned a non-integer") end
   end
   local ok, err = pcall(self.set_file, self, fd)
-  if not ok then reraise(err, "set_file", "file_dispatcher", -1, 3) end
+  if not ok then reraise(err, "set_file", "file_dispatcher", -1) end
 end
 
 function file_dispatcher:set_file(fd)
   check_type(fd, "integer", 1, "set_file")
   local ok, w = pcall(file_wrapper, fd)
-  if not ok then reraise(w, "file_wrapper", "set_file", 0, 2) end
+  if not ok then reraise(w, "file_wrapper", "set_file", 0) end
   self.socket = w
   self._fileno = self.socket:fileno()
   self:add_channel()

@@ -56,7 +56,7 @@ local function atom(v)
   if tv == "table" then
     local mt = getmetatable(v)
     if mt == pyrepr.tuple_mt or mt == pyrepr.list_mt then return nil end
-    if is_error(v) then return errors.describe(v) end
+    if is_error(v) then return (errors.describe(v)) end
     local mod = module_name(v)
     if mod then return "<module '" .. mod .. "'>" end
     if mt ~= nil and (type(mt) ~= "table" or mt.__tostring) then
@@ -221,7 +221,9 @@ end
 -- description and the traceback down to the statement, not the REPL's
 -- own frames below it.
 function M.traceback(err)
-  local tb = debug.traceback(errors.describe(err), 2)
+  local text, traced = errors.describe(err)
+  if not traced then return text end
+  local tb = debug.traceback(text, 2)
   local at = tb:find("\n\tstdin:%d+: in main chunk")
   if at then
     local stop = tb:find("\n", at + 1, true)

@@ -116,16 +116,15 @@ end
 
 -- An argument error of a function a wrapper calls names that function and
 -- its arguments: re-raised as the wrapper's, argument n of inner being
--- argument map[n] of outer. Anything else goes through unchanged.
-local function reraise(err, inner, outer, map, level)
+-- argument map[n] of outer, blamed on the user's line (errors.argerror).
+-- Anything else goes through unchanged.
+local function reraise(err, inner, outer, map)
   if type(err) == "string" then
     -- the inner function is named by its field ('socket') or, called
     -- through pcall, by where package.loaded holds it ('socket.socket')
-    local n, name, rest = err:match("^[^\n]-bad argument #(%d+) to '([^']*)' (.*)$")
+    local n, name, msg = err:match("^[^\n]-bad argument #(%d+) to '([^']*)' %((.*)%)$")
     if name ~= inner and name ~= "socket." .. inner and name ~= "?" then n = nil end
-    if n and map[tonumber(n)] then
-      error(string.format("bad argument #%d to '%s' %s", map[tonumber(n)], outer, rest), level + 1)
-    end
+    if n and map[tonumber(n)] then errors.argerror(map[tonumber(n)], outer, msg) end
   end
   error(err, 0)
 end
@@ -166,6 +165,7 @@ end
 -- keeps the counts).
 local c_close = original.close
 function methods:close()
+  check_self(self, "close")
   if makefile.defer_close(self) then return end
   return c_close(self)
 end
@@ -240,7 +240,7 @@ function socket.fromfd(fd, family, type_, proto)
   local ok, s = pcall(socket.socket, family, type_, proto, dup)
   if ok then return s end
   socket.close(dup)
-  reraise(s, "socket", "fromfd", {2, 3, 4}, 2)
+  reraise(s, "socket", "fromfd", {2, 3, 4})
 end
 
 -- create_connection(address[, timeout[, source_address]]): every address
@@ -270,7 +270,7 @@ function socket.create_connection(address, timeout, source_address)
     argerror(3, "source_address must be a table {host, port}, got " .. typename(source_address))
   end
   local ok_gai, infos = pcall(getaddrinfo, host, port, 0, socket.SOCK_STREAM)
-  if not ok_gai then reraise(infos, "getaddrinfo", "create_connection", {1, 1}, 2) end
+  if not ok_gai then reraise(infos, "getaddrinfo", "create_connection", {1, 1}) end
   local errs = {}
   for _, res in ipairs(infos) do
     local sock
@@ -289,9 +289,9 @@ function socket.create_connection(address, timeout, source_address)
     if sock then sock:close() end
     if not errors.OSError:matches(err) then
       if type(err) == "string" and err:find("to 'settimeout'", 1, true) then
-        reraise(err, "settimeout", "create_connection", {2}, 2)
+        reraise(err, "settimeout", "create_connection", {2})
       end
-      reraise(err, "bind", "create_connection", {3}, 2)
+      reraise(err, "bind", "create_connection", {3})
     end
   end
   -- Python 3.11 raises the last failure (all_errors=False).
@@ -349,7 +349,7 @@ function socket.create_server(address, opts)
         error(errors.OSError(berr.errno, string.format("%s (while attempting to bind on address %s)",
           berr.strerror, repr.repr(repr.tuple(table.unpack(address))))), 0)
       end
-      reraise(berr, "bind", "create_server", {1}, 4)
+      reraise(berr, "bind", "create_server", {1})
     end
     if opts.backlog == nil then sock:listen() else sock:listen(opts.backlog) end
   end)
@@ -384,7 +384,7 @@ function socket.send_fds(sock, buffers, fds, flags, address)
   end
   local anc = {{socket.SOL_SOCKET, socket.SCM_RIGHTS, table.concat(packed)}}
   local r = table.pack(pcall(sock.sendmsg, sock, buffers, anc, flags, address))
-  if not r[1] then reraise(r[2], "sendmsg", "send_fds", {2, nil, 4, 5}, 2) end
+  if not r[1] then reraise(r[2], "sendmsg", "send_fds", {2, nil, 4, 5}) end
   return table.unpack(r, 2, r.n)
 end
 
@@ -400,7 +400,7 @@ function socket.recv_fds(sock, bufsize, maxfds, flags)
   end
   local r = table.pack(pcall(sock.recvmsg, sock, bufsize, socket.CMSG_LEN(maxfds * INT), flags))
   -- recvmsg is C, called through pcall: its arguments count self
-  if not r[1] then reraise(r[2], "recvmsg", "recv_fds", {nil, 2, nil, 4}, 2) end
+  if not r[1] then reraise(r[2], "recvmsg", "recv_fds", {nil, 2, nil, 4}) end
   local msg, ancdata, mflags, addr = r[2], r[3], r[4], r[5]
   local fds = repr.list()
   for _, c in ipairs(ancdata) do

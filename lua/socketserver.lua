@@ -832,7 +832,7 @@ function DatagramRequestHandler:finish()
   local ok, err = pcall(self.socket.sendto, self.socket, self.wfile:getvalue(), self.client_address)
   if ok then return end
   local msg = type(err) == "string" and err:match("bad argument #2 to 'sendto' %((.*)%)$")
-  if msg then error(format("bad argument #2 to '%s' (%s)", short_name(self), msg), 5) end
+  if msg then argerror(2, short_name(self), msg) end
   error(err, 0)
 end
 

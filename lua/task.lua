@@ -22,18 +22,34 @@ local function finish(st, ...)
   st.done = true
 end
 
--- An error ends the task's coroutine; the core prints it with the dead
--- coroutine's traceback unless this hook, which records it for join,
--- answers that it is a Cancelled. No xpcall per task: its C frame would
--- reserve stack in every parked coroutine (about 700 bytes each).
-core.on_failed(function(h, err)
+-- An error ends the task's coroutine; the core describes it with the dead
+-- coroutine's traceback (text) and prints it at once unless this hook,
+-- which records it for join, answers true: for a Cancelled, never printed,
+-- and for an error it keeps to print only if nobody retrieves it (asyncio's
+-- "Task exception was never retrieved"): join raising it retrieves it; the
+-- handle's collection, or the state's close at exit, prints it, once. No
+-- xpcall per task: its C frame would reserve stack in every parked
+-- coroutine (about 700 bytes each).
+core.on_failed(function(h, err, text)
   local st = state[h]
   if st then
     st.err = err
     st.done = true
   end
-  return errors.Cancelled:matches(err)
+  if errors.Cancelled:matches(err) then return true end
+  if not st or type(text) ~= "string" then return false end
+  st.unretrieved = text
+  return true
 end)
+
+-- A task's state is collected with its handle (state is weak-keyed).
+local state_mt = {__gc = function(st)
+  local text = st.unretrieved
+  if text then
+    st.unretrieved = nil
+    pcall(io.stderr.write, io.stderr, "moonsock: uncaught error in task: ", text, "\n")
+  end
+end}
 
 -- A task whose spawn ran out of memory after the core made it has no state:
 -- it ends at once, as its spawn raised.
@@ -51,7 +67,7 @@ local function check_fn(fn, fname)
 end
 
 local function spawn(fn, ...)
-  local st = {}
+  local st = setmetatable({}, state_mt)
   local h = core.spawn(runner, fn, ...)
   state[h] = st
   return h
@@ -93,7 +109,10 @@ function methods:join(timeout)
       error(errors.TimeoutError("timed out"), 2)
     end
   end
-  if st.err ~= nil then error(st.err, 0) end
+  if st.err ~= nil then
+    st.unretrieved = nil
+    error(st.err, 0)
+  end
   return table.unpack(st.results, 1, st.results.n)
 end
 

@@ -271,6 +271,61 @@ print("busy:", ok, errors.KeyboardInterrupt:matches(err))
     assert.are.equal("parked:\tfalse\ttrue\nbusy:\tfalse\ttrue\n", text)
     os.remove(script)
   end)
+
+  -- Issue 14, item 5: the docs promised status 130 at the first ^C, but a
+  -- live non-daemon task keeps the process running, as a non-daemon thread
+  -- keeps python3's. Both: the traceback at the first ^C, still running,
+  -- status 130 at the second.
+  it("prints an uncaught KeyboardInterrupt, waits for a non-daemon task, and exits 130 at a second SIGINT",
+     function()
+    local dir = h.tempdir()
+    local function session(name, cmd, ready)
+      -- files of its own: the next session must not read this one's
+      local out, err, st, pidf = dir .. "/out" .. name, dir .. "/err" .. name, dir .. "/status" .. name,
+        dir .. "/pid" .. name
+      os.execute(string.format("(%s sh -c 'echo $$ > %s; exec %s' > %s 2> %s; echo $? > %s) &", SIGINT_DFL, q(pidf),
+        cmd, q(out), q(err), q(st)))
+      local function wait_file(path, pattern)
+        for _ = 1, 250 do
+          local text = h.read_file(path)
+          if text and text:find(pattern) then return text end
+          task.sleep(0.02)
+        end
+      end
+      assert.is_not_nil(wait_file(out, ready))
+      local pid = assert(tonumber(wait_file(pidf, "%d+"):match("%d+")))
+      finally(function() os.execute("kill -KILL " .. pid .. " 2>/dev/null") end)
+      os.execute("kill -INT " .. pid)
+      local text = assert(wait_file(err, "KeyboardInterrupt"), "no traceback after the first SIGINT")
+      task.sleep(0.3)
+      local running = h.read_file(st) == nil
+      os.execute("kill -INT " .. pid)
+      local code = tonumber(wait_file(st, "%d+"))
+      return text, running, code
+    end
+    local script = h.write_temp([[
+local task = require "task"
+task.spawn(function() task.sleep(20) end)
+print("ready") io.stdout:flush()
+task.sleep(20)
+]], ".lua")
+    local pyscript = h.write_temp([[
+import threading, time
+threading.Thread(target=time.sleep, args=(20,)).start()
+print("ready", flush=True)
+time.sleep(20)
+]], ".py")
+    local err, running, code = session("lua", q(h.moonsock) .. " " .. q(script), "ready")
+    assert.matches("^" .. h.moonsock:gsub("%p", "%%%0") .. ": KeyboardInterrupt\nstack traceback:\n", err)
+    assert.matches(q(script):gsub("'", ""):gsub("%p", "%%%0") .. ":4: in main chunk", err)
+    local perr, prunning, pcode = session("py", "python3 " .. q(pyscript), "ready")
+    assert.matches("KeyboardInterrupt", perr)
+    assert.is_true(prunning)
+    assert.is_true(running)
+    assert.are.equal(pcode, code)
+    assert.are.equal(130, code)
+    os.execute("rm -rf " .. q(dir) .. " " .. q(script) .. " " .. q(pyscript))
+  end)
 end)
 
 describe("blocking outside any task", function()

@@ -89,8 +89,10 @@ void ms_push_sockaddr(lua_State *L, const struct sockaddr *sa, socklen_t len) {
   }
 }
 
+/* Addresses are checked for socket methods that lua/socket.lua wraps: the
+ * argument is numbered after self and blamed on the user's line. */
 static int address_arg_fail(lua_State *L, int idx, const char *fname, const char *msg) {
-  return luaL_error(L, "bad argument #%d to '%s' (%s)", idx - 1, fname, msg);
+  return ms_argerror(L, idx - 1, fname, msg);
 }
 
 static lua_Integer address_check_field_int(lua_State *L, int idx, int i, const char *fname,

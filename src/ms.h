@@ -52,7 +52,11 @@ int ms_raise_errno(lua_State *L, int err);
 int ms_raise(lua_State *L, const char *cls, int err, const char *msg);
 /* Pushes (does not raise) the same error object as ms_raise. */
 void ms_push_error(lua_State *L, const char *cls, int err, const char *msg);
-/* Loads lua/moonsock/errors.lua and keeps its factory and its describer. */
+/* Raises the argument error "bad argument #n to 'fname' (msg)", blamed on
+ * the first frame outside moonsock (a C method under a Lua wrapper names the
+ * user's line, not the wrapper's); numbering the argument is the caller's. */
+int ms_argerror(lua_State *L, int n, const char *fname, const char *msg);
+/* Loads lua/moonsock/errors.lua and keeps its factory, describer and argerror. */
 void ms_errors_open(lua_State *L);
 /* Pushes the describer of uncaught errors (describe(err) -> Python's text)
  * and returns its type: nil before ms_errors_open. */

@@ -138,18 +138,26 @@ static int scheduler_describe_p(lua_State *L) {
         lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "KeyboardInterrupt") == 0;
     lua_pop(L, 1);
   }
-  if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_isstring(L, -1)) {
-    lua_pop(L, 1);
+  if (lua_pcall(L, 1, 2, 0) != LUA_OK || !lua_isstring(L, -2)) {
+    lua_pop(L, 2);
     lua_pushliteral(L, "(error object is not a string)");
+    lua_pushboolean(L, 1);
   }
+  /* Not traced: an object with __tostring, as lua.c prints it. */
+  if (!lua_toboolean(L, -1)) {
+    lua_pop(L, 1);
+    return 1;
+  }
+  lua_pop(L, 1);
   /* The dead coroutine keeps its stack, so the traceback still shows where
    * the error came from. */
   luaL_traceback(L, t->co, lua_tostring(L, -1), 0);
   return 1;
 }
 
-/* The hook task.lua sets with core.on_failed(fn): fn(handle, err) records
- * the error for join and answers true to keep it quiet (a Cancelled). The
+/* The hook task.lua sets with core.on_failed(fn): fn(handle, err, text)
+ * records the error for join and answers true to keep it quiet here (a
+ * Cancelled; an error task.lua prints itself unless join retrieves it). The
  * error reaches it here rather than through an xpcall in every task, whose
  * C frame would reserve stack in every idle coroutine. Runs under lua_pcall
  * as scheduler_describe_p does. */
@@ -166,7 +174,8 @@ static int scheduler_failed_hook_p(lua_State *L) {
   luaL_checkstack(t->co, 1, NULL);
   lua_pushvalue(t->co, -1); /* the error value, which the coroutine keeps */
   lua_xmove(t->co, L, 1);
-  lua_call(L, 2, 1);
+  lua_pushvalue(L, 2); /* the text, or nil when describing it failed */
+  lua_call(L, 3, 1);
   return 1;
 }
 
@@ -203,10 +212,15 @@ static void scheduler_report_error(ms_runtime *rt, ms_task *t) {
     rt->host_failed = 1;
   } else {
     int quiet = 0;
-    if (lua_checkstack(L, 2)) {
+    if (lua_checkstack(L, 3)) {
+      int text = lua_gettop(L);
       lua_pushcfunction(L, scheduler_failed_hook_p);
       lua_pushlightuserdata(L, t);
-      if (lua_pcall(L, 1, 1, 0) == LUA_OK) quiet = lua_toboolean(L, -1);
+      if (kept)
+        lua_pushvalue(L, text);
+      else
+        lua_pushnil(L);
+      if (lua_pcall(L, 2, 1, 0) == LUA_OK) quiet = lua_toboolean(L, -1);
       lua_pop(L, 1);
     }
     if (!quiet) lua_writestringerror("moonsock: uncaught error in task: %s\n", msg);

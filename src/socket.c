@@ -206,9 +206,10 @@ static const char *socket_check_data(lua_State *L, int idx, size_t *len) {
 
 /* bind, connect, connect_ex, sendto and sendmsg are reached through Lua
  * wrappers (socket.lua resolves names first), where Lua would name the
- * wrapper's upvalue: these name the method and number arguments after self. */
+ * wrapper's upvalue and line: these name the method, number arguments after
+ * self, and blame the user's line (ms_argerror). */
 static int socket_argerror(lua_State *L, int idx, const char *fname, const char *msg) {
-  return luaL_error(L, "bad argument #%d to '%s' (%s)", idx - 1, fname, msg);
+  return ms_argerror(L, idx - 1, fname, msg);
 }
 
 static const char *socket_check_data_named(lua_State *L, int idx, size_t *len, const char *fname) {
@@ -376,16 +377,26 @@ static int socket_wait(lua_State *L, sock *s, int events, int slot, lua_KContext
 
 static int socket_would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK; }
 
+/* Whether a call with these flags waits when it would block. A socket with
+ * a timeout waits whatever the flags (CPython polls before the syscall); a
+ * blocking one waits unless the call said MSG_DONTWAIT, which makes that one
+ * call non-blocking (the kernel's answer on a blocking fd); a non-blocking
+ * one never waits. */
+static int socket_call_waits(const sock *s, int flags) {
+  return s->timeout > 0 || (s->timeout < 0 && !(flags & MSG_DONTWAIT));
+}
+
 /*
  * The tail of every call whose syscall failed with errno (EINTR aside: the
- * caller's loop retries that at once): on a would-block, a socket with a
- * timeout parks until it is ready for events, then k retries; anything else,
- * or a would-block on a non-blocking socket, raises. Small enough to be
- * inlined into recv and send, the echo's hot path.
+ * caller's loop retries that at once): on a would-block, a call that waits
+ * (socket_call_waits: flags are the call's own) parks until s is ready for
+ * events, then k retries; anything else, or a would-block on a call that
+ * does not wait, raises (BlockingIOError). Small enough to be inlined into
+ * recv and send, the echo's hot path.
  */
-static int socket_park_or_raise(lua_State *L, sock *s, int events, int slot, lua_KContext ctx,
+static int socket_park_or_raise(lua_State *L, sock *s, int flags, int events, int slot, lua_KContext ctx,
                          lua_KFunction k) {
-  if (!socket_would_block(errno) || s->timeout == 0) return ms_raise_errno(L, errno);
+  if (!socket_would_block(errno) || !socket_call_waits(s, flags)) return ms_raise_errno(L, errno);
   return socket_wait(L, s, events, slot, ctx, k);
 }
 
@@ -424,7 +435,7 @@ static int socket_accept_k(lua_State *L, int status, lua_KContext ctx) {
       ms_push_sockaddr(L, (struct sockaddr *)&ss, len);
       return 2;
     }
-    if (errno != EINTR) return socket_park_or_raise(L, s, UV_READABLE, 3, ctx, socket_accept_k);
+    if (errno != EINTR) return socket_park_or_raise(L, s, 0, UV_READABLE, 3, ctx, socket_accept_k);
   }
 }
 
@@ -532,7 +543,7 @@ static int socket_recv_k(lua_State *L, int status, lua_KContext ctx) {
    * again right after replying: the read that emptied the buffer says so,
    * and the poll still watching the fd will say when that changes. Waiting
    * first saves the EAGAIN syscall (a third of an echo's syscalls). */
-  if (status == LUA_OK && s->io.drained && (s->io.polled & UV_READABLE) && s->timeout != 0)
+  if (status == LUA_OK && s->io.drained && (s->io.polled & UV_READABLE) && socket_call_waits(s, flags))
     return socket_wait(L, s, UV_READABLE, 4, ctx, socket_recv_k);
   char *buf = n <= SOCKET_SCRATCH_MAX ? socket_scratch(L, n ? n : 1) : luaL_buffinitsize(L, &b, n);
   for (;;) {
@@ -553,7 +564,7 @@ static int socket_recv_k(lua_State *L, int status, lua_KContext ctx) {
     if (errno == EINTR) continue;
     /* the buffer is empty: the next recv may wait for the poll first */
     if (socket_would_block(errno)) s->io.drained = 1;
-    return socket_park_or_raise(L, s, UV_READABLE, 4, ctx, socket_recv_k);
+    return socket_park_or_raise(L, s, flags, UV_READABLE, 4, ctx, socket_recv_k);
   }
 }
 
@@ -586,7 +597,7 @@ static int socket_send_k(lua_State *L, int status, lua_KContext ctx) {
       lua_pushinteger(L, n);
       return 1;
     }
-    if (errno != EINTR) return socket_park_or_raise(L, s, UV_WRITABLE, 4, ctx, socket_send_k);
+    if (errno != EINTR) return socket_park_or_raise(L, s, flags, UV_WRITABLE, 4, ctx, socket_send_k);
   }
 }
 
@@ -619,7 +630,7 @@ static int socket_sendall_k(lua_State *L, int status, lua_KContext ctx) {
       off += (size_t)n;
       continue;
     }
-    if (errno != EINTR) return socket_park_or_raise(L, s, UV_WRITABLE, 4, (lua_KContext)off, socket_sendall_k);
+    if (errno != EINTR) return socket_park_or_raise(L, s, flags, UV_WRITABLE, 4, (lua_KContext)off, socket_sendall_k);
   }
   return 0;
 }
@@ -645,7 +656,7 @@ static int socket_sendto_try(lua_State *L, sock *s, const struct sockaddr_storag
       lua_pushinteger(L, n);
       return 1;
     }
-    if (errno != EINTR) return socket_park_or_raise(L, s, UV_WRITABLE, 5, ctx, socket_sendto_k);
+    if (errno != EINTR) return socket_park_or_raise(L, s, flags, UV_WRITABLE, 5, ctx, socket_sendto_k);
   }
 }
 
@@ -719,7 +730,7 @@ static int socket_recvmsg_k(lua_State *L, int status, lua_KContext ctx) {
       ms_push_sockaddr(L, (struct sockaddr *)&ss, msg.msg_namelen);
       return 4;
     }
-    if (errno != EINTR) return socket_park_or_raise(L, s, UV_READABLE, 5, ctx, socket_recvmsg_k);
+    if (errno != EINTR) return socket_park_or_raise(L, s, flags, UV_READABLE, 5, ctx, socket_recvmsg_k);
   }
 }
 
@@ -792,7 +803,7 @@ static int socket_sendmsg_k(lua_State *L, int status, lua_KContext ctx) {
     }
     if (errno == EINTR) continue;
     lua_settop(L, 5);
-    return socket_park_or_raise(L, s, UV_WRITABLE, 6, ctx, socket_sendmsg_k);
+    return socket_park_or_raise(L, s, flags, UV_WRITABLE, 6, ctx, socket_sendmsg_k);
   }
 }
 
@@ -888,7 +899,7 @@ static int socket_sendfile_k(lua_State *L, int status, lua_KContext ctx) {
       errno = e;
     }
     /* socket_sendfile refused a non-blocking socket: this parks or raises */
-    return socket_park_or_raise(L, s, UV_WRITABLE, 5, (lua_KContext)sent, socket_sendfile_k);
+    return socket_park_or_raise(L, s, 0, UV_WRITABLE, 5, (lua_KContext)sent, socket_sendfile_k);
   }
   if (f) fseeko(f->f, offset + (off_t)sent, SEEK_SET);
   lua_pushinteger(L, (lua_Integer)sent);

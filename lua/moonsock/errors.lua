@@ -236,16 +236,24 @@ function M.raise_new(clsname, errno, msg)
 end
 
 -- How an uncaught error is shown: "ConnectionRefusedError: [Errno 111] ...".
+-- The second result says whether a traceback follows the text: lua.c's
+-- msghandler prints a string or number with one, an object whose __tostring
+-- gives a string as that string alone, anything else as "(error object is
+-- a table value)" with one. moonsock's error objects are traced, as Python's.
 function M.describe(err)
   local mt = getmetatable(err)
   if type(err) == "table" and type(mt) == "table" and classes[mt.__name] == mt then
     local text = tostring(err)
-    return text == "" and mt.__name or mt.__name .. ": " .. text
+    return text == "" and mt.__name or mt.__name .. ": " .. text, true
   end
-  if type(err) == "string" then return err end
-  local ok, s = pcall(tostring, err)
-  if ok and type(s) == "string" then return s end
-  return "(error object is a " .. type(err) .. " value)"
+  if type(err) == "string" or type(err) == "number" then return tostring(err), true end
+  local realmt = debug.getmetatable(err)
+  local ts = type(realmt) == "table" and rawget(realmt, "__tostring")
+  if ts then
+    local ok, s = pcall(ts, err)
+    if ok and type(s) == "string" then return s, false end
+  end
+  return "(error object is a " .. type(err) .. " value)", true
 end
 
 return M

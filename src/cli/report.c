@@ -48,14 +48,20 @@ int report_is_interrupt(lua_State *L, int idx) {
   return yes;
 }
 
-/* Errors are described Python-style (class: text), then traced back. An
+/* Errors are described Python-style (class: text), then traced back unless
+ * the describer says lua.c would not (an object with __tostring). An
  * uncaught KeyboardInterrupt outside any task makes the exit status 130. */
 static int report_msghandler(lua_State *L) {
   if (report_is_interrupt(L, 1)) ms_sched_set_main_interrupted(ms_rt(L));
   ms_push_describer(L);
   if (lua_isfunction(L, -1)) {
     lua_pushvalue(L, 1);
-    lua_call(L, 1, 1);
+    lua_call(L, 1, 2);
+    if (!lua_toboolean(L, -1)) {
+      lua_pop(L, 1);
+      return 1;
+    }
+    lua_pop(L, 1);
   } else {
     lua_pop(L, 1);
     lua_pushstring(L, luaL_tolstring(L, 1, NULL));
