@@ -19,12 +19,15 @@ local M = {}
 
 -- The modules, loaded the first time they are needed: by install, or
 -- (socket.unix, from_python) after require "socket", which installs.
+-- All or none: a require that fails (out of memory) leaves them unset, so
+-- the next call loads them again rather than finding some of them nil.
 local function load()
   if core then return end
-  core = require "moonsock.luasocket.core"
-  stream = require "moonsock.luasocket.stream"
-  datagram = require "moonsock.luasocket.datagram"
-  except = require "moonsock.luasocket.except"
+  local c = require "moonsock.luasocket.core"
+  local s = require "moonsock.luasocket.stream"
+  local d = require "moonsock.luasocket.datagram"
+  local e = require "moonsock.luasocket.except"
+  core, stream, datagram, except = c, s, d, e
   argerror, typename = core.argerror, core.typename
   M.DATAGRAMSIZE = datagram.DATAGRAMSIZE
 end
