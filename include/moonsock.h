@@ -79,7 +79,9 @@ MOONSOCK_API void moonsock_stop(lua_State *L);
 
 /* The last uncaught error of a task spawned by the host, as Python prints
  * an exception ("ConnectionRefusedError: [Errno 111] Connection refused")
- * followed by Lua's stack traceback; or why the last run call was refused;
+ * followed by Lua's stack traceback (an error object of the script's own
+ * with __tostring: that text alone, as lua.c prints it); or why the last
+ * run call was refused;
  * NULL if none. Valid until the next call into L. */
 MOONSOCK_API const char *moonsock_lasterror(lua_State *L);
 
