@@ -22,6 +22,15 @@ local function finish(st, ...)
   st.done = true
 end
 
+-- A task's state is collected with its handle (state is weak-keyed).
+local unretrieved_mt = {__gc = function(st)
+  local text = st.unretrieved
+  if text then
+    st.unretrieved = nil
+    pcall(io.stderr.write, io.stderr, "moonsock: uncaught error in task: ", text, "\n")
+  end
+end}
+
 -- An error ends the task's coroutine; the core describes it with the dead
 -- coroutine's traceback (text) and prints it at once unless this hook,
 -- which records it for join, answers true: for a Cancelled, never printed,
@@ -39,17 +48,11 @@ core.on_failed(function(h, err, text)
   if errors.Cancelled:matches(err) then return true end
   if not st or type(text) ~= "string" then return false end
   st.unretrieved = text
+  -- Only a state with an error to print gets a finalizer: spawn makes none,
+  -- so the tasks that end well cost the collector nothing more.
+  setmetatable(st, unretrieved_mt)
   return true
 end)
-
--- A task's state is collected with its handle (state is weak-keyed).
-local state_mt = {__gc = function(st)
-  local text = st.unretrieved
-  if text then
-    st.unretrieved = nil
-    pcall(io.stderr.write, io.stderr, "moonsock: uncaught error in task: ", text, "\n")
-  end
-end}
 
 -- A task whose spawn ran out of memory after the core made it has no state:
 -- it ends at once, as its spawn raised.
@@ -67,7 +70,7 @@ local function check_fn(fn, fname)
 end
 
 local function spawn(fn, ...)
-  local st = setmetatable({}, state_mt)
+  local st = {}
   local h = core.spawn(runner, fn, ...)
   state[h] = st
   return h
