@@ -18,7 +18,8 @@ local argerror, typename
 local M = {}
 
 -- The modules, loaded the first time they are needed: by install, or
--- (socket.unix, from_python) after require "socket", which installs.
+-- (socket.unix, from_python, to_python) by the first call, their own
+-- python.get() then requiring "socket" if nothing installed yet.
 -- All or none: a require that fails (out of memory) leaves them unset, so
 -- the next call loads them again rather than finding some of them nil.
 local function load()
@@ -229,7 +230,6 @@ end
 -- socket.unix as LuaSocket's optional module: unix() and unix.stream() make
 -- stream objects, unix.dgram() datagram ones (tcp and udp: aliases).
 function M.unix()
-  python.get()
   load()
   local unix = {stream = stream.unix, dgram = datagram.unix}
   unix.tcp, unix.udp = unix.stream, unix.dgram
@@ -240,8 +240,8 @@ end
 -- socket's fd (tcp{client} for a connected stream, tcp{server} for a
 -- listening one, udp{...} for datagrams); sock is detached (closed).
 function M.from_python(sock)
-  local psocket = python.get()
   load()
+  local psocket = python.get()
   if not psocket.issocket(sock) then argerror(1, "socket expected, got " .. typename(sock)) end
   local fresh = psocket.socket(sock.family, sock.type, sock.proto, sock:detach())
   if fresh.type == psocket.SOCK_DGRAM then return datagram.adopt(fresh) end
@@ -253,7 +253,6 @@ end
 -- is left without an fd (getfd -1), as after setfd(-1). Nil and "closed"
 -- if it has none.
 function M.to_python(obj)
-  python.get()
   load()
   if not core.isobject(obj) then argerror(1, "LuaSocket object expected, got " .. typename(obj)) end
   local py = obj._py
