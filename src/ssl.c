@@ -410,12 +410,19 @@ static void push_der(lua_State *L, X509 *cert) {
   OPENSSL_free(der);
 }
 
+/* check_der(L, idx): the DER certificate at idx, decoded (the caller frees
+ * it), or an SSLError. */
+static X509 *check_der(lua_State *L, int idx) {
+  size_t n;
+  const unsigned char *p = (const unsigned char *)luaL_checklstring(L, idx, &n);
+  X509 *cert = d2i_X509(NULL, &p, (long)n);
+  if (!cert) raise_queue(L, "cannot decode the certificate");
+  return cert;
+}
+
 /* _test_decode_cert(der): a DER certificate's dict. */
 static int mod_decode_cert(lua_State *L) {
-  size_t n;
-  const unsigned char *p = (const unsigned char *)luaL_checklstring(L, 1, &n);
-  X509 *cert = d2i_X509(NULL, &p, (long)n);
-  if (!cert) return raise_queue(L, "cannot decode the certificate");
+  X509 *cert = check_der(L, 1);
   push_cert(L, cert);
   X509_free(cert);
   return 1;
@@ -491,14 +498,6 @@ static void push_luasec_extensions(lua_State *L, X509 *cert) {
   }
   GENERAL_NAMES_free(names);
   lua_setfield(L, -2, "2.5.29.17");
-}
-
-static X509 *check_der(lua_State *L, int idx) {
-  size_t n;
-  const unsigned char *p = (const unsigned char *)luaL_checklstring(L, idx, &n);
-  X509 *cert = d2i_X509(NULL, &p, (long)n);
-  if (!cert) raise_queue(L, "cannot decode the certificate");
-  return cert;
 }
 
 /* luasec_x509(der): the fields of LuaSec's x509 methods, in one table
