@@ -339,8 +339,12 @@ local function sslsock(c)
   return s
 end
 
-local function wait_text(err, want)
-  if err == "timeout" then return want end
+-- A timeout is LuaSec's "wantread"/"wantwrite"; what the connection waits
+-- for is kept for want(), as OpenSSL's SSL_want tells LuaSec.
+local WANT = {wantread = "read", wantwrite = "write"}
+local function wait_text(c, err, want)
+  if err == "timeout" then err = want end
+  c._want = WANT[err] or "nothing"
   return err
 end
 
@@ -354,11 +358,11 @@ function conn_methods:dohandshake()
   lcore.markstart(self)
   local _, err = lcore.io(self, "do_handshake")
   if err then
-    err = wait_text(err, "wantread")
+    err = wait_text(self, err, "wantread")
     if err ~= "wantread" and err ~= "wantwrite" then self._state = "closed" end
     return false, err
   end
-  self._state = "connected"
+  self._state, self._want = "connected", "nothing"
   return true
 end
 
@@ -368,14 +372,14 @@ function conn_methods:receive(pattern, prefix)
   check_conn(self, "receive")
   if not connected(self) then return nil, "closed", "" end
   local data, err, partial = stream.methods.receive(self, pattern, prefix)
-  return data, wait_text(err, "wantread"), partial
+  return data, wait_text(self, err, "wantread"), partial
 end
 
 function conn_methods:send(data, i, j)
   check_conn(self, "send")
   if not connected(self) then return nil, "closed", 0.0 end
   local n, err, last = stream.methods.send(self, data, i, j)
-  return n, wait_text(err, "wantwrite"), last
+  return n, wait_text(self, err, "wantwrite"), last
 end
 
 function conn_methods:settimeout(t, mode)
@@ -487,9 +491,11 @@ for _, name in ipairs {"getpeername", "getsockname", "getstats", "setstats", "se
     return stream.methods[name](self, ...)
   end
 end
-conn_methods.want = function(self)
+-- want(): what the last call that ran out of time waited for ("read",
+-- "write"), or "nothing".
+function conn_methods:want()
   check_conn(self, "want")
-  return "nothing"
+  return self._want or "nothing"
 end
 
 -- An SSL:Connection is also a tcp{client} to the LuaSocket methods it
@@ -513,7 +519,6 @@ local function config()
   }
 end
 
-M.config = nil
 function M.install(ssl)
   pyssl = ssl
   M.config = config()
