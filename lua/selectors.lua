@@ -348,7 +348,9 @@ local function check_timeout(timeout)
   if timeout ~= nil and type(timeout) ~= "number" then
     argerror(1, "select", "number expected, got " .. type(timeout))
   end
-  check_timeout_value(timeout, 1, "select")
+  -- Python's selectors turn every timeout into a float (math.ceil(t * 1e3)
+  -- * 1e-3) before the clock sees it: an int out of range gets a float's words.
+  check_timeout_value(timeout and timeout + 0.0, 1, "select")
 end
 
 -- ---- SelectSelector ----

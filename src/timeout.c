@@ -21,8 +21,12 @@ double ms_timeout_check(lua_State *L, int idx, double per_second, const char *ne
   double t = luaL_checknumber(L, idx);
   luaL_argcheck(L, !isnan(t), idx, "Invalid value NaN (not a number)");
   double ns = t * (TIMEOUT_NS_PER_SECOND / per_second);
-  luaL_argcheck(L, ns > -TIMEOUT_NS_LIMIT && ns < TIMEOUT_NS_LIMIT, idx,
-                "timestamp out of range for platform time_t");
+  if (!(ns > -TIMEOUT_NS_LIMIT && ns < TIMEOUT_NS_LIMIT))
+    /* CPython's words depend on which conversion failed: an int's
+     * multiplication or a float's range. */
+    luaL_argerror(L, idx,
+                  lua_isinteger(L, idx) ? "timestamp too large to convert to C _PyTime_t"
+                                        : "timestamp out of range for platform time_t");
   if (t < 0) {
     luaL_argcheck(L, !negative, idx, negative);
     return -1;

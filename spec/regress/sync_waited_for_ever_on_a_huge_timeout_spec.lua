@@ -40,7 +40,7 @@ print(threading.TIMEOUT_MAX)
       t:cancel()
       assert.is_true(ok, "call " .. i .. " waited")
       assert.is_false(called, "call " .. i .. " was accepted")
-      assert.matches("timeout value is too large", err, 1, true)
+      assert.matches("timestamp out of range for platform time_t", err, 1, true)
     end
     -- TIMEOUT_MAX itself is a timeout
     assert.is_true(task.Event():wait(0) == false and task.Lock():acquire(true, max))
