@@ -33,18 +33,12 @@ socket.SocketType = meta
 
 -- Exceptions, under Python's names.
 socket.error = errors.OSError
-socket.OSError = errors.OSError
 socket.timeout = errors.TimeoutError
-socket.TimeoutError = errors.TimeoutError
-socket.gaierror = errors.gaierror
-socket.herror = errors.herror
-socket.BlockingIOError = errors.BlockingIOError
-socket.ConnectionError = errors.ConnectionError
-socket.ConnectionRefusedError = errors.ConnectionRefusedError
-socket.ConnectionResetError = errors.ConnectionResetError
-socket.ConnectionAbortedError = errors.ConnectionAbortedError
-socket.BrokenPipeError = errors.BrokenPipeError
-socket.InterruptedError = errors.InterruptedError
+for _, name in ipairs {"OSError", "TimeoutError", "gaierror", "herror", "BlockingIOError", "ConnectionError",
+                       "ConnectionRefusedError", "ConnectionResetError", "ConnectionAbortedError",
+                       "BrokenPipeError", "InterruptedError"} do
+  socket[name] = errors[name]
+end
 
 local AF_INET, AF_INET6 = socket.AF_INET, socket.AF_INET6
 local EBADF = socket.EBADF

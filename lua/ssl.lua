@@ -466,11 +466,16 @@ function common:get_unverified_chain()
   return conn_of(self):chain(false) or {}
 end
 
-function common:cipher()
-  check_sslobj(self, "cipher")
-  local c = rawget(self, "_conn")
-  if not c then return nil end
-  return c:cipher()
+
+-- What the connection knows once it exists, nil before: Python's method
+-- name and the connection's.
+for name, method in pairs {cipher = "cipher", version = "version", selected_alpn_protocol = "alpn"} do
+  common[name] = function(self)
+    check_sslobj(self, name)
+    local c = rawget(self, "_conn")
+    if not c then return nil end
+    return c[method](c)
+  end
 end
 
 function common:shared_ciphers()
@@ -485,19 +490,7 @@ function common:compression()
   return nil
 end
 
-function common:version()
-  check_sslobj(self, "version")
-  local c = rawget(self, "_conn")
-  if not c then return nil end
-  return c:version()
-end
 
-function common:selected_alpn_protocol()
-  check_sslobj(self, "selected_alpn_protocol")
-  local c = rawget(self, "_conn")
-  if not c then return nil end
-  return c:alpn()
-end
 
 function common:selected_npn_protocol()
   check_sslobj(self, "selected_npn_protocol")
