@@ -1484,16 +1484,27 @@ static int conn_chain(lua_State *L) {
   return 1;
 }
 
-/* tls-unique: the first Finished message of the handshake (RFC 5929). */
-static int conn_channel_binding(lua_State *L) {
-  tls_conn *c = check_conn(L, 1);
-  char buf[64];
-  int resumed = SSL_session_reused(c->ssl);
-  int use_peer = SSL_is_server(c->ssl) ? !resumed : resumed;
-  size_t n = use_peer ? SSL_get_peer_finished(c->ssl, buf, sizeof buf) : SSL_get_finished(c->ssl, buf, sizeof buf);
+/* Pushes this side's (or with peer, the peer's) latest Finished message, or
+ * nothing before there is one. */
+static int push_finished(lua_State *L, tls_conn *c, int peer) {
+  char buf[EVP_MAX_MD_SIZE];
+  size_t n = peer ? SSL_get_peer_finished(c->ssl, buf, sizeof buf) : SSL_get_finished(c->ssl, buf, sizeof buf);
   if (n == 0) return 0;
   lua_pushlstring(L, buf, n);
   return 1;
+}
+
+/* tls-unique: the first Finished message of the handshake (RFC 5929): the
+ * client's in a full handshake, the server's in a resumed one. */
+static int conn_channel_binding(lua_State *L) {
+  tls_conn *c = check_conn(L, 1);
+  int resumed = SSL_session_reused(c->ssl);
+  return push_finished(L, c, SSL_is_server(c->ssl) ? !resumed : resumed);
+}
+
+/* finished(peer): LuaSec's getfinished / getpeerfinished. */
+static int conn_finished(lua_State *L) {
+  return push_finished(L, check_conn(L, 1), lua_toboolean(L, 2));
 }
 
 static int conn_session_reused(lua_State *L) {
@@ -1704,6 +1715,7 @@ int ms_open_ssl(lua_State *L) {
       {"chain", conn_chain},
       {"verify_result", conn_verify_result},
       {"channel_binding", conn_channel_binding},
+      {"finished", conn_finished},
       {"session_reused", conn_session_reused},
       {"server_side", conn_server_side},
       {"verify_client_post_handshake", conn_verify_client_post_handshake},

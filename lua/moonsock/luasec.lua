@@ -476,11 +476,18 @@ function conn_methods:info(field)
   return info
 end
 
-function conn_methods:getfinished()
-  check_conn(self, "getfinished")
-  if not connected(self) then return nil end
-  return self._py:get_channel_binding("tls-unique")
+-- getfinished(), getpeerfinished(): the latest Finished message this side
+-- sent / received (OpenSSL's SSL_get_finished / SSL_get_peer_finished).
+-- Before the handshake LuaSec 1.2 answers nil, "closed" for the first and
+-- nothing at all for the second.
+local function finished(self, fname, peer)
+  check_conn(self, fname)
+  local c = connected(self) and rawget(self._py, "_conn")
+  if c then return c:finished(peer) end
+  if not peer then return nil, "closed" end
 end
+function conn_methods:getfinished() return finished(self, "getfinished", false) end
+function conn_methods:getpeerfinished() return finished(self, "getpeerfinished", true) end
 
 -- LuaSocket's socket methods a LuaSec connection forwards (https.lua's
 -- reg() copies every method of the connection's class).
