@@ -278,4 +278,71 @@ idle:close()
     c:close()
     server:close()
   end)
+
+  it("takes LuaSec's depth, ciphersuites, curveslist and dhparam as LuaSec does", function()
+    -- One process, a client and a server connection driven with
+    -- settimeout(0), under stock lua5.4 with Debian's lua-sec and under
+    -- moonsock: the outputs must be the same.
+    local script = helpers.write_temp([=[
+local socket = require "socket"
+local ssl = require "ssl"
+local cert, key, ca = arg[1], arg[2], arg[3]
+local function pair(client_extra, server_extra)
+  local srv = assert(socket.bind("127.0.0.1", 0))
+  local _, port = srv:getsockname()
+  local c = assert(socket.connect("127.0.0.1", port))
+  local a = assert(srv:accept())
+  srv:close()
+  local scfg = {mode = "server", protocol = "any", certificate = cert, key = key}
+  local ccfg = {mode = "client", protocol = "any", cafile = ca, verify = "peer"}
+  for k, v in pairs(server_extra or {}) do scfg[k] = v end
+  for k, v in pairs(client_extra or {}) do ccfg[k] = v end
+  local S, serr = ssl.wrap(a, scfg)
+  local C, cerr = ssl.wrap(c, ccfg)
+  if not S or not C then
+    print("wrap", serr, cerr)
+    return
+  end
+  S:settimeout(0)
+  C:settimeout(0)
+  local sd, cd, se, ce
+  for _ = 1, 500 do
+    if not cd then cd, ce = C:dohandshake() end
+    if not sd then sd, se = S:dohandshake() end
+    if (sd or se ~= "wantread" and se ~= "wantwrite") and (cd or ce ~= "wantread" and ce ~= "wantwrite") then break end
+    socket.sleep(0.01)
+  end
+  print("handshake", cd, cd and "" or ce, cd and C:info("protocol"), cd and C:info("cipher"))
+  C:close()
+  S:close()
+end
+pair({depth = 0})
+pair({depth = 1})
+pair({depth = "2"})
+pair({ciphersuites = "TLS_AES_256_GCM_SHA384"})
+pair(nil, {ciphersuites = "TLS_CHACHA20_POLY1305_SHA256"})
+pair({ciphersuites = "bogus"})
+pair({curveslist = "P-384"}, {curveslist = "P-384:P-256"})
+pair({curveslist = "P-384"}, {curveslist = "P-256"})
+pair({curveslist = "bogus"})
+pair({dhparam = 5})
+-- an argument error names the line that called (LuaSec's: its ssl.lua)
+for _, depth in ipairs {"x", 2.5, "4.5", true} do
+  local ok, err = pcall(ssl.newcontext, {mode = "client", protocol = "any", depth = depth})
+  print("depth", tostring(depth), ok, (tostring(err):gsub("^[^:]*:%d+: ", "")))
+end
+]=], ".lua")
+    local args = table.concat({q(script), q(pki.server.cert), q(pki.server.key), q(pki.ca)}, " ")
+    local want, werr, wcode = helpers.run(REFERENCE .. args)
+    assert.equal(0, wcode, werr)
+    local got, gerr, gcode = helpers.run(q(helpers.moonsock) .. " " .. args)
+    assert.equal(0, gcode, gerr)
+    os.remove(script)
+    assert.equal(want, got)
+    -- what the reference says, so that a change in both shows here
+    assert.matches("handshake\tfalse\tsslv3 alert handshake failure", want, 1, true)
+    assert.matches("bad argument #2 to 'setdepth' (number has no integer representation)", want, 1, true)
+    assert.matches("TLS_AES_256_GCM_SHA384", want, 1, true)
+    assert.matches('unknown elliptic curve in "bogus"', want, 1, true)
+  end)
 end)

@@ -732,6 +732,36 @@ static int context_set_ciphers(lua_State *L) {
   return 0;
 }
 
+/* LuaSec's context settings that Python's SSLContext lacks (params.depth,
+ * ciphersuites, curveslist): each answers true, or false and OpenSSL's
+ * reason, for lua/moonsock/luasec.lua to word as LuaSec does. */
+static int context_set_verify_depth(lua_State *L) {
+  tls_context *c = check_context(L, 1);
+  lua_Integer depth = luaL_checkinteger(L, 2);
+  SSL_CTX_set_verify_depth(c->ctx, depth < INT_MIN ? INT_MIN : depth > INT_MAX ? INT_MAX : (int)depth);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int push_setting_result(lua_State *L, int ok) {
+  lua_pushboolean(L, ok);
+  if (ok) return 1;
+  const char *reason = ERR_reason_error_string(ERR_peek_last_error());
+  lua_pushstring(L, reason ? reason : "unknown error");
+  ERR_clear_error();
+  return 2;
+}
+
+static int context_set_ciphersuites(lua_State *L) {
+  tls_context *c = check_context(L, 1);
+  return push_setting_result(L, SSL_CTX_set_ciphersuites(c->ctx, luaL_checkstring(L, 2)) == 1);
+}
+
+static int context_set_groups_list(lua_State *L) {
+  tls_context *c = check_context(L, 1);
+  return push_setting_result(L, SSL_CTX_set1_groups_list(c->ctx, luaL_checkstring(L, 2)) == 1);
+}
+
 /* One cipher's dict, as Python's cipher_to_dict. */
 static void push_cipher_dict(lua_State *L, const SSL_CIPHER *cipher) {
   char desc[256];
@@ -1690,6 +1720,9 @@ int ms_open_ssl(lua_State *L) {
       {"get_ciphers", context_get_ciphers},
       {"set_alpn", context_set_alpn},
       {"set_ecdh_curve", context_set_ecdh_curve},
+      {"set_verify_depth", context_set_verify_depth},
+      {"set_ciphersuites", context_set_ciphersuites},
+      {"set_groups_list", context_set_groups_list},
       {"get", context_get},
       {"set", context_set},
       {"cert_store_stats", context_cert_store_stats},

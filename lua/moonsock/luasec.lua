@@ -235,6 +235,28 @@ function M.newcontext(cfg)
     local ok = call(py.set_ciphers, py, cfg.ciphers)
     if not ok then return nil, "error setting cipher list" end
   end
+  -- TLS 1.3's suites and the verify depth, which Python's SSLContext does
+  -- not set; LuaSec takes any value as text for the first (as lua_tostring)
+  -- and wants an integer for the second.
+  if cfg.ciphersuites then
+    local ok, why = py._ctx:set_ciphersuites(tostring(cfg.ciphersuites))
+    if not ok then return nil, "error setting cipher list (" .. why .. ")" end
+  end
+  if cfg.depth then
+    -- luaL_checkinteger's rules: a numeric string counts.
+    local n = tonumber(cfg.depth)
+    if type(cfg.depth) ~= "number" and type(cfg.depth) ~= "string" or n == nil then
+      argerror(2, "setdepth", "number expected, got " .. typename(cfg.depth))
+    end
+    if not math.tointeger(n) then argerror(2, "setdepth", "number has no integer representation") end
+    py._ctx:set_verify_depth(math.tointeger(n))
+  end
+  -- LuaSec calls params.dhparam during a TLS 1.2 DHE handshake for its DH
+  -- parameters; moonsock does not (documented).
+  if cfg.dhparam ~= nil then
+    if type(cfg.dhparam) ~= "function" then return nil, "invalid DH parameter type" end
+    return nil, "DH parameters are not supported"
+  end
 
   -- verify: a client always verifies (unless lsec_continue, below); a
   -- server asks for a certificate with "peer" and needs one with
@@ -264,7 +286,11 @@ function M.newcontext(cfg)
     if not bit then return nil, format("invalid option (%s)", tostring(o)) end
     py.options = py.options | bit
   end
-  if cfg.curve then
+  -- LuaSec prefers curveslist (OpenSSL's groups list) to curve.
+  if cfg.curveslist then
+    local list = tostring(cfg.curveslist)
+    if not py._ctx:set_groups_list(list) then return nil, format('unknown elliptic curve in "%s"', list) end
+  elseif cfg.curve then
     local ok = call(py.set_ecdh_curve, py, cfg.curve)
     if not ok then return nil, "elliptic curve '" .. tostring(cfg.curve) .. "' not supported" end
   end
