@@ -466,29 +466,57 @@ end
 ---------------------------------------------------------------------------
 -- ThreadingMixIn: a task per request.
 
--- The non-daemon tasks server_close joins (Python's _Threads).
+-- The non-daemon tasks server_close joins (Python's _Threads), and the
+-- request each one serves (requests[t]), which a deadline closes.
 local Threads = {}
 Threads.__index = Threads
 
-function Threads:append(t)
+local function new_threads()
+  return setmetatable({requests = {}}, Threads)
+end
+
+function Threads:append(t, request)
   self:reap()
   if t:isdaemon() then return end
   self[#self + 1] = t
+  self.requests[t] = request
 end
 
 function Threads:pop_all()
   local all = table.move(self, 1, #self, 1, {})
   for i = #self, 1, -1 do self[i] = nil end
-  return all
+  local requests = self.requests
+  self.requests = {}
+  return all, requests
 end
 
--- Like Thread.join, ignores how the task ended (the task printed its
--- error); an error of the joining task itself (a cancel) goes on.
-function Threads:join()
-  for _, t in ipairs(self:pop_all()) do
-    local ok, err = pcall(t.join, t)
-    if not ok and not t:done() then error(err, 0) end
+-- Joins t, ignoring how it ended as Thread.join does (the task printed its
+-- error); an error of the joining task itself (a cancel) goes on. With a
+-- timeout, returns whether t has ended.
+local function join_quietly(t, timeout)
+  local ok, err = pcall(t.join, t, timeout)
+  if ok or t:done() then return true end
+  if timeout ~= nil and errors.TimeoutError:matches(err) then return false end
+  error(err, 0)
+end
+
+-- join(server[, timeout]): waits for the tasks; those still running after
+-- timeout seconds are cancelled and their requests closed (close_request),
+-- so that a handler parked on its socket, or on anything else, wakes at once,
+-- and then waited for: their cleanup (finish, shutdown_request) still runs.
+function Threads:join(server, timeout)
+  local all, requests = self:pop_all()
+  local deadline
+  if timeout ~= nil then deadline = task.now() + timeout end
+  local i = 1
+  while i <= #all and join_quietly(all[i], deadline and math.max(0, deadline - task.now())) do
+    i = i + 1
   end
+  for j = i, #all do
+    local t = all[j]
+    if t:cancel() then server:close_request(requests[t]) end
+  end
+  for j = i, #all do join_quietly(all[j]) end
 end
 
 function Threads:reap()
@@ -496,7 +524,9 @@ function Threads:reap()
   for i = 1, #self do
     local t = self[i]
     self[i] = nil
-    if not t:done() then
+    if t:done() then
+      self.requests[t] = nil
+    else
       j = j + 1
       self[j] = t
     end
@@ -508,6 +538,7 @@ local NoThreads = {append = function() end, join = function() end}
 local ThreadingMixIn = define("ThreadingMixIn", {object}, {
   daemon_threads = false,
   block_on_close = true,
+  block_on_close_timeout = nil,
   _threads = NoThreads,
 })
 M.ThreadingMixIn = ThreadingMixIn
@@ -524,16 +555,29 @@ end
 
 function ThreadingMixIn:process_request(request, client_address)
   if self.block_on_close and rawget(self, "_threads") == nil then
-    self._threads = setmetatable({}, Threads)
+    self._threads = new_threads()
   end
   local t = task.spawn(function() self:process_request_thread(request, client_address) end)
   t:setdaemon(self.daemon_threads and true or false)
-  self._threads:append(t)
+  self._threads:append(t, request)
+end
+
+-- The deadline is an attribute, not an argument: `with server:` (<close>)
+-- calls server_close with none, and a class sets it once, as block_on_close.
+local TIMEOUT_MAX = require("moonsock.timeout").TIMEOUT_MAX
+local function close_timeout(self)
+  local timeout = self.block_on_close_timeout
+  if timeout ~= nil and not (type(timeout) == "number" and timeout >= 0 and timeout <= TIMEOUT_MAX) then
+    error(errors.ValueError(format("block_on_close_timeout must be nil or a number from 0 to %d, got %s",
+      TIMEOUT_MAX, type(timeout) == "number" and tostring(timeout) or typename(timeout))), 3)
+  end
+  return timeout
 end
 
 function ThreadingMixIn:server_close()
+  local timeout = close_timeout(self)
   M.super(ThreadingMixIn, self):server_close()
-  self._threads:join()
+  self._threads:join(self, timeout)
 end
 
 ---------------------------------------------------------------------------
