@@ -500,10 +500,22 @@ local function join_quietly(t, timeout)
   error(err, 0)
 end
 
+-- The request of a handler stopped at the deadline: shut down both ways,
+-- so that what the handler does on it next ends at once (EOF, EPIPE) even
+-- if it catches the cancel (a close alone leaves the fd open while rfile or
+-- wfile hold it, as Python's makefile objects do), then close_request.
+local function abort_request(server, request)
+  if type(request) == "userdata" then
+    local ok, err = pcall(request.shutdown, request, socket.SHUT_RDWR)
+    if not ok and not errors.OSError:matches(err) then error(err, 0) end
+  end
+  server:close_request(request)
+end
+
 -- join(server[, timeout]): waits for the tasks; those still running after
--- timeout seconds are cancelled and their requests closed (close_request),
--- so that a handler parked on its socket, or on anything else, wakes at once,
--- and then waited for: their cleanup (finish, shutdown_request) still runs.
+-- timeout seconds are cancelled (task.Cancelled where they wait) and their
+-- requests aborted, then waited for: their cleanup (finish,
+-- shutdown_request) still runs, and nothing it does on the request waits.
 function Threads:join(server, timeout)
   local all, requests = self:pop_all()
   local deadline
@@ -514,7 +526,7 @@ function Threads:join(server, timeout)
   end
   for j = i, #all do
     local t = all[j]
-    if t:cancel() then server:close_request(requests[t]) end
+    if t:cancel() then abort_request(server, requests[t]) end
   end
   for j = i, #all do join_quietly(all[j]) end
 end
