@@ -369,6 +369,20 @@ end
 function UDPServer:close_request(request) end -- luacheck: no unused args
 
 ---------------------------------------------------------------------------
+-- block_on_close_timeout, the deadline of server_close (ForkingMixIn and
+-- ThreadingMixIn). An attribute, not an argument: `with server:` (<close>)
+-- calls server_close with none, and a class sets it once, as block_on_close.
+local TIMEOUT_MAX = require("moonsock.timeout").TIMEOUT_MAX
+local function close_timeout(self)
+  local timeout = self.block_on_close_timeout
+  if timeout ~= nil and not (type(timeout) == "number" and timeout >= 0 and timeout <= TIMEOUT_MAX) then
+    error(errors.ValueError(format("block_on_close_timeout must be nil or a number from 0 to %d, got %s",
+      TIMEOUT_MAX, type(timeout) == "number" and tostring(timeout) or typename(timeout))), 3)
+  end
+  return timeout
+end
+
+---------------------------------------------------------------------------
 -- ForkingMixIn: a process per request.
 
 -- active_children is Python's set: a table pid -> true.
@@ -377,6 +391,7 @@ local ForkingMixIn = define("ForkingMixIn", {object}, {
   active_children = nil,
   max_children = 40,
   block_on_close = true,
+  block_on_close_timeout = nil,
 })
 M.ForkingMixIn = ForkingMixIn
 
@@ -458,9 +473,29 @@ function ForkingMixIn:process_request(request, client_address)
   posix._exit(status)
 end
 
+-- With a deadline, the blocking collect_children runs in a task of its own,
+-- which a cancel stops at the deadline (waitpid parks); the children left
+-- are then killed with SIGKILL, which no handler can catch or delay (one
+-- that inherited the parent's SIGTERM handler would), and reaped.
 function ForkingMixIn:server_close()
+  local timeout = close_timeout(self)
   M.super(ForkingMixIn, self):server_close()
-  self:collect_children{blocking = self.block_on_close}
+  if timeout == nil or not self.block_on_close then
+    return self:collect_children{blocking = self.block_on_close}
+  end
+  local waiter = task.spawn(self.collect_children, self, {blocking = true})
+  local ok, err = pcall(waiter.join, waiter, timeout)
+  if ok then return end
+  if waiter:done() then error(err, 0) end -- collect_children's own error
+  waiter:cancel()
+  pcall(waiter.join, waiter)
+  -- an error of this task's own (a cancel) goes on
+  if not errors.TimeoutError:matches(err) then error(err, 0) end
+  for pid in pairs(self.active_children or {}) do
+    local okk, errk = pcall(posix.kill, pid, posix.SIGKILL)
+    if not okk and not errors.OSError:matches(errk) then error(errk, 0) end
+  end
+  self:collect_children{blocking = true}
 end
 
 ---------------------------------------------------------------------------
@@ -572,18 +607,6 @@ function ThreadingMixIn:process_request(request, client_address)
   local t = task.spawn(function() self:process_request_thread(request, client_address) end)
   t:setdaemon(self.daemon_threads and true or false)
   self._threads:append(t, request)
-end
-
--- The deadline is an attribute, not an argument: `with server:` (<close>)
--- calls server_close with none, and a class sets it once, as block_on_close.
-local TIMEOUT_MAX = require("moonsock.timeout").TIMEOUT_MAX
-local function close_timeout(self)
-  local timeout = self.block_on_close_timeout
-  if timeout ~= nil and not (type(timeout) == "number" and timeout >= 0 and timeout <= TIMEOUT_MAX) then
-    error(errors.ValueError(format("block_on_close_timeout must be nil or a number from 0 to %d, got %s",
-      TIMEOUT_MAX, type(timeout) == "number" and tostring(timeout) or typename(timeout))), 3)
-  end
-  return timeout
 end
 
 function ThreadingMixIn:server_close()

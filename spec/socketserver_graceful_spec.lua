@@ -10,6 +10,7 @@ local socket = require "socket"
 local task = require "task"
 local errors = require "moonsock.errors"
 local helpers = require "spec.support.helpers"
+local posix = require "moonsock.posix"
 
 local TIMEOUT = 5
 local LOCAL = {"127.0.0.1", 0}
@@ -325,5 +326,71 @@ describe("socketserver block_on_close_timeout", function()
       server.block_on_close_timeout = nil
       server:server_close()
     end
+  end)
+end)
+
+describe("socketserver block_on_close_timeout, ForkingMixIn", function()
+  -- n clients of a ForkingTCPServer whose handler writes "first\n", sleeps
+  -- `delay`, then writes "second\n"; returns how long server_close took,
+  -- the children's pids and what each client got.
+  local function scenario(fields, delay, n)
+    local H = socketserver.StreamRequestHandler:extend{handle = function(self)
+      self.rfile:readline()
+      self.wfile:write("first\n")
+      task.sleep(delay)
+      self.wfile:write("second\n")
+    end}
+    fields.request_queue_size = n
+    local S = socketserver.ForkingTCPServer:extend(fields)
+    local server = S(LOCAL, H)
+    local conns = {}
+    for i = 1, n do
+      conns[i] = connect(server.server_address)
+      conns[i]:sendall("go\n")
+    end
+    for _ = 1, n do server:handle_request() end
+    for i = 1, n do assert.are.equal("first\n", conns[i]:recv(6)) end
+    local pids = {}
+    for pid in pairs(server.active_children) do pids[#pids + 1] = pid end
+    local t0 = task.now()
+    server:server_close()
+    local took = task.now() - t0
+    local replies = {}
+    for i = 1, n do
+      replies[i] = recv_all(conns[i])
+      conns[i]:close()
+    end
+    return took, pids, replies, server
+  end
+
+  it("kills the children still running at the deadline (SIGKILL) and reaps them", function()
+    local took, pids, replies, server = scenario({block_on_close_timeout = 0.2}, 10, 4)
+    assert.is_true(took >= 0.19 and took < 1, "server_close took " .. took)
+    assert.are.equal(4, #pids)
+    assert.is_nil(next(server.active_children))
+    for _, pid in ipairs(pids) do
+      -- reaped: no such process, not even a zombie
+      local ok, err = pcall(posix.kill, pid, 0)
+      assert.is_false(ok)
+      assert.is_true(errors.ProcessLookupError:matches(err), tostring(err))
+    end
+    for i = 1, 4 do assert.are.equal("", replies[i]) end
+  end)
+
+  it("waits for the children that end before the deadline", function()
+    local took, _, replies, server = scenario({block_on_close_timeout = 3}, DELAY, 4)
+    assert.is_true(took >= DELAY - 0.1 and took < 2, "server_close took " .. took)
+    assert.is_nil(next(server.active_children))
+    for i = 1, 4 do assert.are.equal("second\n", replies[i]) end
+  end)
+
+  it("a bad value is a ValueError at server_close", function()
+    local server = socketserver.ForkingTCPServer(LOCAL, socketserver.BaseRequestHandler)
+    server.block_on_close_timeout = -1
+    local ok, err = pcall(server.server_close, server)
+    assert.is_false(ok)
+    assert.is_true(errors.ValueError:matches(err), tostring(err))
+    server.block_on_close_timeout = nil
+    server:server_close()
   end)
 end)
