@@ -61,9 +61,12 @@
 --   sys.exc_info() set (handle_error) find the error with
 --   socketserver.exc_info() -> err, traceback text.
 -- - ForkingUnixStreamServer and ForkingUnixDatagramServer are Python 3.12's.
+-- - block_on_close_timeout is moonsock's: server_close's wait for the
+--   request tasks or children (block_on_close) ends then, and what is left
+--   is stopped (cancel and SHUT_RDWR; SIGKILL).
 -- The selector is selectors.PollSelector, as Python's.
 --
--- About 830 lines, one per piece of Python's socketserver.py, whose servers,
+-- About 880 lines, one per piece of Python's socketserver.py, whose servers,
 -- mixins and handlers subclass each other. What is not Python's module
 -- lives beside it: moonsock.prefork (PreforkMixIn), moonsock.exc (except,
 -- exc_info, finally), moonsock.fileio (the io formats of BytesIO and
