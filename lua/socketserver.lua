@@ -66,7 +66,7 @@
 --   is stopped (cancel and SHUT_RDWR; SIGKILL).
 -- The selector is selectors.PollSelector, as Python's.
 --
--- About 880 lines, one per piece of Python's socketserver.py, whose servers,
+-- About 920 lines, one per piece of Python's socketserver.py, whose servers,
 -- mixins and handlers subclass each other. What is not Python's module
 -- lives beside it: moonsock.prefork (PreforkMixIn), moonsock.exc (except,
 -- exc_info, finally), moonsock.fileio (the io formats of BytesIO and
