@@ -1,9 +1,11 @@
 -- socketserver's graceful stop: shutdown() then server_close() on a
 -- ThreadingTCPServer with requests in progress. block_on_close and
 -- daemon_threads are Python's: the same scenario runs in python3 (threads)
--- and here (tasks), and prints the same lines. block_on_close_timeout is
--- moonsock's: the handlers still running at the deadline are cancelled and
--- their request sockets closed; what the clients and handlers see is checked
+-- and here (tasks), and prints the same lines; a connection the kernel
+-- queued after shutdown() but nobody accepted is reset by server_close.
+-- block_on_close_timeout is moonsock's: the handlers still running at the
+-- deadline are cancelled and their request sockets shut down, the children
+-- of a ForkingMixIn killed; what the clients and handlers see is checked
 -- byte by byte and error by error.
 local socketserver = require "socketserver"
 local socket = require "socket"
@@ -102,6 +104,8 @@ for t in clients:
 for _ in range(N):
     started.acquire(timeout=5)
 server.shutdown()
+late = socket.create_connection(addr, 5)
+late.sendall(b"0\n")
 t0 = time.monotonic()
 server.server_close()
 took = time.monotonic() - t0
@@ -111,11 +115,17 @@ try:
     refused = "connected"
 except OSError as e:
     refused = type(e).__name__
+try:
+    late_reply = repr(late.recv(65536))
+except OSError as e:
+    late_reply = type(e).__name__
+late.close()
 for t in clients:
     t.join(5)
 print("finished at close", at_close)
 print("waited", str(took >= DELAY / 2).lower())
 print("refused", refused)
+print("queued, not accepted", late_reply)
 print("full answers", sum(answers[k] == payload(k) for k in range(N)))
 ]], N, DELAY, daemon_threads and "True" or "False", block_on_close and "True" or "False"))
 end
@@ -152,11 +162,21 @@ local function moonsock_scenario(fields)
   for _ = 1, N do started:acquire(true, TIMEOUT) end
   server:shutdown()
   serving:join(TIMEOUT)
+  -- queued by the kernel, never accepted
+  local late = connect(addr)
+  late:sendall("0\n")
   local t0 = task.now()
   server:server_close()
   local took = task.now() - t0
   local at_close = finished
   local refused = connect_after_close(addr)
+  local ok, late_reply = pcall(late.recv, late, 65536)
+  if ok then
+    late_reply = late_reply == "" and "b''" or late_reply
+  elseif errors.ConnectionResetError:matches(late_reply) then
+    late_reply = "ConnectionResetError"
+  end
+  late:close()
   for _, t in ipairs(clients) do t:join(TIMEOUT) end
   local full = 0
   for k = 0, N - 1 do
@@ -166,6 +186,7 @@ local function moonsock_scenario(fields)
     "finished at close " .. at_close,
     "waited " .. tostring(took >= DELAY / 2),
     "refused " .. refused,
+    "queued, not accepted " .. tostring(late_reply),
     "full answers " .. full,
     "",
   }, "\n"), took
@@ -175,7 +196,8 @@ describe("socketserver graceful stop, as Python's", function()
   it("shutdown + server_close: every request in progress is answered in full, then close returns (block_on_close)",
   function()
     local expected = python_scenario(false, true)
-    assert.are.equal("finished at close 20\nwaited true\nrefused ConnectionRefusedError\nfull answers 20\n",
+    assert.are.equal("finished at close 20\nwaited true\nrefused ConnectionRefusedError\n" ..
+      "queued, not accepted ConnectionResetError\nfull answers 20\n",
       expected)
     local out, took = moonsock_scenario({})
     assert.are.equal(expected, out)
@@ -184,7 +206,8 @@ describe("socketserver graceful stop, as Python's", function()
 
   it("daemon_threads: server_close does not wait, and the daemon tasks still answer in full", function()
     local expected = python_scenario(true, true)
-    assert.are.equal("finished at close 0\nwaited false\nrefused ConnectionRefusedError\nfull answers 20\n",
+    assert.are.equal("finished at close 0\nwaited false\nrefused ConnectionRefusedError\n" ..
+      "queued, not accepted ConnectionResetError\nfull answers 20\n",
       expected)
     assert.are.equal(expected, (moonsock_scenario({daemon_threads = true})))
   end)
