@@ -20,13 +20,11 @@ local N = 20
 local DELAY = 0.3
 
 -- Client k's answer: 48 KiB that differ from one client to the next.
-local PAYLOAD_CODE = {
-  python = [[
+local PY_PAYLOAD = [[
 def payload(k):
     unit = b"%d:" % k + bytes(range(256))
     return (unit * (49152 // len(unit) + 1))[:49152]
-]],
-}
+]]
 local function payload(k)
   local bytes = {}
   for i = 0, 255 do bytes[#bytes + 1] = string.char(i) end
@@ -62,7 +60,7 @@ end
 -- The scenario in python3: N clients mid-request when the server is shut
 -- down and closed. Its lines are the reference for the moonsock run below.
 local function python_scenario(daemon_threads, block_on_close)
-  return helpers.python(PAYLOAD_CODE.python .. string.format([[
+  return helpers.python(PY_PAYLOAD .. string.format([[
 import socket, socketserver, threading, time
 N, DELAY = %d, %s
 started = threading.Semaphore(0)
