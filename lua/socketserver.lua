@@ -61,9 +61,12 @@
 --   sys.exc_info() set (handle_error) find the error with
 --   socketserver.exc_info() -> err, traceback text.
 -- - ForkingUnixStreamServer and ForkingUnixDatagramServer are Python 3.12's.
+-- - block_on_close_timeout is moonsock's: server_close's wait for the
+--   request tasks or children (block_on_close) ends then, and what is left
+--   is stopped (cancel and SHUT_RDWR; SIGKILL).
 -- The selector is selectors.PollSelector, as Python's.
 --
--- About 830 lines, one per piece of Python's socketserver.py, whose servers,
+-- About 920 lines, one per piece of Python's socketserver.py, whose servers,
 -- mixins and handlers subclass each other. What is not Python's module
 -- lives beside it: moonsock.prefork (PreforkMixIn), moonsock.exc (except,
 -- exc_info, finally), moonsock.fileio (the io formats of BytesIO and
@@ -369,6 +372,20 @@ end
 function UDPServer:close_request(request) end -- luacheck: no unused args
 
 ---------------------------------------------------------------------------
+-- block_on_close_timeout, the deadline of server_close (ForkingMixIn and
+-- ThreadingMixIn). An attribute, not an argument: `with server:` (<close>)
+-- calls server_close with none, and a class sets it once, as block_on_close.
+local TIMEOUT_MAX = require("moonsock.timeout").TIMEOUT_MAX
+local function close_timeout(self)
+  local timeout = self.block_on_close_timeout
+  if timeout ~= nil and not (type(timeout) == "number" and timeout >= 0 and timeout <= TIMEOUT_MAX) then
+    error(errors.ValueError(format("block_on_close_timeout must be nil or a number from 0 to %d, got %s",
+      TIMEOUT_MAX, type(timeout) == "number" and tostring(timeout) or typename(timeout))), 3)
+  end
+  return timeout
+end
+
+---------------------------------------------------------------------------
 -- ForkingMixIn: a process per request.
 
 -- active_children is Python's set: a table pid -> true.
@@ -377,6 +394,7 @@ local ForkingMixIn = define("ForkingMixIn", {object}, {
   active_children = nil,
   max_children = 40,
   block_on_close = true,
+  block_on_close_timeout = nil,
 })
 M.ForkingMixIn = ForkingMixIn
 
@@ -458,37 +476,97 @@ function ForkingMixIn:process_request(request, client_address)
   posix._exit(status)
 end
 
+-- With a deadline, the blocking collect_children runs in a task of its own,
+-- which a cancel stops at the deadline (waitpid parks); the children left
+-- are then killed with SIGKILL, which no handler can catch or delay (one
+-- that inherited the parent's SIGTERM handler would), and reaped.
 function ForkingMixIn:server_close()
+  local timeout = close_timeout(self)
   M.super(ForkingMixIn, self):server_close()
-  self:collect_children{blocking = self.block_on_close}
+  if timeout == nil or not self.block_on_close then
+    return self:collect_children{blocking = self.block_on_close}
+  end
+  local waiter = task.spawn(self.collect_children, self, {blocking = true})
+  local ok, err = pcall(waiter.join, waiter, timeout)
+  if ok then return end
+  if waiter:done() then error(err, 0) end -- collect_children's own error
+  waiter:cancel()
+  pcall(waiter.join, waiter)
+  -- an error of this task's own (a cancel) goes on
+  if not errors.TimeoutError:matches(err) then error(err, 0) end
+  for pid in pairs(self.active_children or {}) do
+    local okk, errk = pcall(posix.kill, pid, posix.SIGKILL)
+    if not okk and not errors.OSError:matches(errk) then error(errk, 0) end
+  end
+  self:collect_children{blocking = true}
 end
 
 ---------------------------------------------------------------------------
 -- ThreadingMixIn: a task per request.
 
--- The non-daemon tasks server_close joins (Python's _Threads).
+-- The non-daemon tasks server_close joins (Python's _Threads), and the
+-- request each one serves (requests[t]), which a deadline closes.
 local Threads = {}
 Threads.__index = Threads
 
-function Threads:append(t)
+local function new_threads()
+  return setmetatable({requests = {}}, Threads)
+end
+
+function Threads:append(t, request)
   self:reap()
   if t:isdaemon() then return end
   self[#self + 1] = t
+  self.requests[t] = request
 end
 
 function Threads:pop_all()
   local all = table.move(self, 1, #self, 1, {})
   for i = #self, 1, -1 do self[i] = nil end
-  return all
+  local requests = self.requests
+  self.requests = {}
+  return all, requests
 end
 
--- Like Thread.join, ignores how the task ended (the task printed its
--- error); an error of the joining task itself (a cancel) goes on.
-function Threads:join()
-  for _, t in ipairs(self:pop_all()) do
-    local ok, err = pcall(t.join, t)
-    if not ok and not t:done() then error(err, 0) end
+-- Joins t, ignoring how it ended as Thread.join does (the task printed its
+-- error); an error of the joining task itself (a cancel) goes on. With a
+-- timeout, returns whether t has ended.
+local function join_quietly(t, timeout)
+  local ok, err = pcall(t.join, t, timeout)
+  if ok or t:done() then return true end
+  if timeout ~= nil and errors.TimeoutError:matches(err) then return false end
+  error(err, 0)
+end
+
+-- The request of a handler stopped at the deadline: shut down both ways,
+-- so that what the handler does on it next ends at once (EOF, EPIPE) even
+-- if it catches the cancel (a close alone leaves the fd open while rfile or
+-- wfile hold it, as Python's makefile objects do), then close_request.
+local function abort_request(server, request)
+  if type(request) == "userdata" then
+    local ok, err = pcall(request.shutdown, request, socket.SHUT_RDWR)
+    if not ok and not errors.OSError:matches(err) then error(err, 0) end
   end
+  server:close_request(request)
+end
+
+-- join(server[, timeout]): waits for the tasks; those still running after
+-- timeout seconds are cancelled (task.Cancelled where they wait) and their
+-- requests aborted, then waited for: their cleanup (finish,
+-- shutdown_request) still runs, and nothing it does on the request waits.
+function Threads:join(server, timeout)
+  local all, requests = self:pop_all()
+  local deadline
+  if timeout ~= nil then deadline = task.now() + timeout end
+  local i = 1
+  while i <= #all and join_quietly(all[i], deadline and math.max(0, deadline - task.now())) do
+    i = i + 1
+  end
+  for j = i, #all do
+    local t = all[j]
+    if t:cancel() then abort_request(server, requests[t]) end
+  end
+  for j = i, #all do join_quietly(all[j]) end
 end
 
 function Threads:reap()
@@ -496,7 +574,9 @@ function Threads:reap()
   for i = 1, #self do
     local t = self[i]
     self[i] = nil
-    if not t:done() then
+    if t:done() then
+      self.requests[t] = nil
+    else
       j = j + 1
       self[j] = t
     end
@@ -508,6 +588,7 @@ local NoThreads = {append = function() end, join = function() end}
 local ThreadingMixIn = define("ThreadingMixIn", {object}, {
   daemon_threads = false,
   block_on_close = true,
+  block_on_close_timeout = nil,
   _threads = NoThreads,
 })
 M.ThreadingMixIn = ThreadingMixIn
@@ -524,16 +605,17 @@ end
 
 function ThreadingMixIn:process_request(request, client_address)
   if self.block_on_close and rawget(self, "_threads") == nil then
-    self._threads = setmetatable({}, Threads)
+    self._threads = new_threads()
   end
   local t = task.spawn(function() self:process_request_thread(request, client_address) end)
   t:setdaemon(self.daemon_threads and true or false)
-  self._threads:append(t)
+  self._threads:append(t, request)
 end
 
 function ThreadingMixIn:server_close()
+  local timeout = close_timeout(self)
   M.super(ThreadingMixIn, self):server_close()
-  self._threads:join()
+  self._threads:join(self, timeout)
 end
 
 ---------------------------------------------------------------------------

@@ -210,6 +210,7 @@ local new_cleanup = {}
 local NILABLE = {
   ["server.timeout"] = true, -- None but for ForkingMixIn's 300
   ["server.active_children"] = true, -- None until the first fork
+  ["server.block_on_close_timeout"] = true, -- nil by default: no deadline
   ["handler.timeout"] = true, -- None: leaves the socket's timeout
   ["disp.addr"] = true, -- None until bind, connect or a connected socket
   ["disp.family_and_type"] = true, -- only after create_socket
