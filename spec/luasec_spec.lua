@@ -345,4 +345,76 @@ end
     assert.matches("TLS_AES_256_GCM_SHA384", want, 1, true)
     assert.matches('unknown elliptic curve in "bogus"', want, 1, true)
   end)
+
+  it("calls a server's ALPN function as LuaSec does", function()
+    -- The offer it gets, what it returns (a name, a list, junk), and what
+    -- both sides then see; a client's function is refused. Stock lua5.4
+    -- with Debian's lua-sec runs the same script: same output.
+    local script = helpers.write_temp([=[
+local socket = require "socket"
+local ssl = require "ssl"
+local cert, key, ca = arg[1], arg[2], arg[3]
+local function pair(client_alpn, server_alpn)
+  local srv = assert(socket.bind("127.0.0.1", 0))
+  local _, port = srv:getsockname()
+  local c = assert(socket.connect("127.0.0.1", port))
+  local a = assert(srv:accept())
+  srv:close()
+  local S, serr = ssl.wrap(a, {mode = "server", protocol = "any", certificate = cert, key = key, alpn = server_alpn})
+  local C, cerr = ssl.wrap(c, {mode = "client", protocol = "any", cafile = ca, verify = "peer", alpn = client_alpn})
+  if not S or not C then print("wrap", serr, cerr) return end
+  S:settimeout(0)
+  C:settimeout(0)
+  local sd, cd, se, ce
+  for _ = 1, 500 do
+    if not cd then cd, ce = C:dohandshake() end
+    if not sd then sd, se = S:dohandshake() end
+    if (sd or se ~= "wantread" and se ~= "wantwrite") and (cd or ce ~= "wantread" and ce ~= "wantwrite") then break end
+    socket.sleep(0.01)
+  end
+  print("handshake", cd, sd, cd and "" or ce, C:getalpn(), S:getalpn())
+  C:close()
+  S:close()
+end
+local seen
+pair({"h2", "http/1.1"}, function(offered) seen = table.concat(offered, ",") return "http/1.1" end)
+print("offered", seen)
+pair({"h2", "http/1.1"}, function() return {"spdy", "h2", "http/1.1"} end)
+pair({"h2"}, function() return "http/1.1" end)
+pair({"h2"}, function() return 42 end)
+pair({"h2"}, function() return {} end)
+pair("h2", function() return nil end)
+pair(function() return "h2" end, {"h2"})
+]=], ".lua")
+    local args = table.concat({q(script), q(pki.server.cert), q(pki.server.key), q(pki.ca)}, " ")
+    local want, werr, wcode = helpers.run(REFERENCE .. args)
+    assert.equal(0, wcode, werr)
+    local got, gerr, gcode = helpers.run(q(helpers.moonsock) .. " " .. args)
+    assert.equal(0, gcode, gerr)
+    os.remove(script)
+    assert.equal(want, got)
+    assert.matches("offered\th2,http/1.1\nhandshake\ttrue\ttrue\t\th2\th2\n", want)
+    -- moonsock's own: an error in the function fails the handshake
+    local socket, ssl, task = require "socket", require "ssl", require "task"
+    local srv = assert(socket.bind("127.0.0.1", 0))
+    local _, port = srv:getsockname()
+    local t = task.spawn(function()
+      local a = assert(srv:accept())
+      local S = assert(ssl.wrap(a, {mode = "server", protocol = "any", certificate = pki.server.cert,
+        key = pki.server.key, alpn = function() error("no protocol for you") end}))
+      S:settimeout(5)
+      local r = {S:dohandshake()}
+      S:close()
+      return r
+    end)
+    local C = assert(ssl.wrap(assert(socket.connect("127.0.0.1", port)), {mode = "client", protocol = "any",
+      cafile = pki.ca, alpn = {"h2"}}))
+    C:settimeout(5)
+    local ok, err = C:dohandshake()
+    C:close()
+    srv:close()
+    assert.is_false(ok)
+    assert.matches("alert", err)
+    assert.is_false(t:join(5)[1])
+  end)
 end)

@@ -588,7 +588,7 @@ static int context_new(lua_State *L) {
     method = TLS_method();
   else
     return ms_raise(L, "ValueError", 0, "invalid or unsupported protocol version");
-  tls_context *c = lua_newuserdatauv(L, sizeof *c, 1);
+  tls_context *c = lua_newuserdatauv(L, sizeof *c, 2);
   c->ctx = NULL;
   c->protocol = (int)protocol;
   luaL_setmetatable(L, CTX_META);
@@ -814,8 +814,12 @@ static int context_get_ciphers(lua_State *L) {
 
 /* The client offers the protocols (wire format); a server picks the first
  * of its own list that the client offers, as Python does. */
+static int alpn_select_by_function(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                                   const unsigned char *in, unsigned int inlen);
+
 static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                        const unsigned char *in, unsigned int inlen, void *arg) {
+  if (arg) return alpn_select_by_function(ssl, out, outlen, in, inlen);
   SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
   const unsigned char *mine = SSL_CTX_get_ex_data(ctx, ex_alpn);
   if (!mine) return SSL_TLSEXT_ERR_NOACK;
@@ -1073,6 +1077,56 @@ static int context_set_servername_callback(lua_State *L) {
     SSL_CTX_set_tlsext_servername_callback(c->ctx, NULL);
   else
     SSL_CTX_set_tlsext_servername_callback(c->ctx, servername_cb);
+  return 0;
+}
+
+/* A server's ALPN function (LuaSec's params.alpn as a function), the
+ * context's second user value: called as the servername callback is (see
+ * there: same state, under lua_pcall, cannot park) with the client's offer in
+ * wire format; it returns the server's list in wire format, or nil for no
+ * protocol. The first of that list the client offers wins (OpenSSL's
+ * SSL_select_next_proto rule); *out points into the client's offer, which
+ * outlives the callback, not into the Lua string. */
+static int alpn_select_by_function(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                                   const unsigned char *in, unsigned int inlen) {
+  tls_conn *conn = SSL_get_app_data(ssl);
+  if (!conn || !conn->L) return SSL_TLSEXT_ERR_NOACK;
+  lua_State *L = conn->L;
+  int top = lua_gettop(L);
+  if (!lua_checkstack(L, 4)) return SSL_TLSEXT_ERR_ALERT_FATAL;
+  int result = SSL_TLSEXT_ERR_NOACK;
+  lua_getiuservalue(L, 1, 1); /* the context the handshake began with */
+  if (lua_type(L, -1) == LUA_TUSERDATA && lua_getiuservalue(L, -1, 2) == LUA_TFUNCTION) {
+    lua_pushlstring(L, (const char *)in, inlen);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+      result = SSL_TLSEXT_ERR_ALERT_FATAL;
+    } else if (lua_type(L, -1) == LUA_TSTRING) {
+      size_t n;
+      const unsigned char *mine = (const unsigned char *)lua_tolstring(L, -1, &n);
+      for (size_t i = 0; i < n && result == SSL_TLSEXT_ERR_NOACK; i += 1 + (size_t)mine[i]) {
+        if (i + 1 + mine[i] > n) break;
+        for (unsigned j = 0; j < inlen && j + 1u + in[j] <= inlen; j += 1u + in[j]) {
+          if (in[j] == mine[i] && memcmp(in + j + 1, mine + i + 1, mine[i]) == 0) {
+            *out = in + j + 1;
+            *outlen = in[j];
+            result = SSL_TLSEXT_ERR_OK;
+            break;
+          }
+        }
+      }
+    }
+  }
+  lua_settop(L, top);
+  return result;
+}
+
+/* set_alpn_callback(fn): fn(offer) -> list | nil, both in wire format. */
+static int context_set_alpn_callback(lua_State *L) {
+  tls_context *c = check_context(L, 1);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_settop(L, 2);
+  lua_setiuservalue(L, 1, 2);
+  SSL_CTX_set_alpn_select_cb(c->ctx, alpn_select, c);
   return 0;
 }
 
@@ -1719,6 +1773,7 @@ int ms_open_ssl(lua_State *L) {
       {"set_ciphers", context_set_ciphers},
       {"get_ciphers", context_get_ciphers},
       {"set_alpn", context_set_alpn},
+      {"set_alpn_callback", context_set_alpn_callback},
       {"set_ecdh_curve", context_set_ecdh_curve},
       {"set_verify_depth", context_set_verify_depth},
       {"set_ciphersuites", context_set_ciphersuites},

@@ -175,6 +175,26 @@ local function alpn_list(v)
   return v
 end
 
+-- A server's params.alpn function, as LuaSec calls it: with the list the
+-- client offers, returning a protocol or a list of them in preference order
+-- (anything else: no protocol). Wire format both ways for the C core.
+local function alpn_callback(choose)
+  return function(offer)
+    local offered, i = {}, 1
+    while i <= #offer do
+      local n = offer:byte(i)
+      offered[#offered + 1] = offer:sub(i + 1, i + n)
+      i = i + 1 + n
+    end
+    local chosen = choose(offered)
+    if type(chosen) == "string" then chosen = {chosen} end
+    if type(chosen) ~= "table" or not alpn_list(chosen) then return nil end
+    local wire = {}
+    for k, p in ipairs(chosen) do wire[k] = string.char(#p) .. p end
+    return table.concat(wire)
+  end
+end
+
 -- A server's connections by their SSLSocket, for the context's SNI
 -- callback: it keeps the name the client sent (getsniname) and switches to
 -- the context sni(names) gave for it.
@@ -294,7 +314,9 @@ function M.newcontext(cfg)
     local ok = call(py.set_ecdh_curve, py, cfg.curve)
     if not ok then return nil, "elliptic curve '" .. tostring(cfg.curve) .. "' not supported" end
   end
-  if cfg.alpn then
+  if server and type(cfg.alpn) == "function" then
+    py._ctx:set_alpn_callback(alpn_callback(cfg.alpn))
+  elseif cfg.alpn then
     if type(cfg.alpn) == "function" then return nil, "invalid ALPN parameter" end
     local list, err = alpn_list(cfg.alpn)
     if not list then return nil, err end
@@ -481,7 +503,7 @@ end
 function conn_methods:getalpn()
   check_conn(self, "getalpn")
   if not connected(self) then return nil, "closed" end
-  return self._py:selected_alpn_protocol()
+  return (self._py:selected_alpn_protocol())
 end
 
 function conn_methods:getsniname()
