@@ -417,4 +417,63 @@ pair(function() return "h2" end, {"h2"})
     assert.matches("alert", err)
     assert.is_false(t:join(5)[1])
   end)
+
+  it("lists every error of the peer's chain in getpeerverification, by depth, as LuaSec does", function()
+    -- lsec_continue lets the handshake finish whatever the chain: the
+    -- errors are then LuaSec's errs[depth + 1] lists. Stock lua5.4 with
+    -- Debian's lua-sec runs the same script: same output.
+    local script = helpers.write_temp([=[
+local socket = require "socket"
+local ssl = require "ssl"
+local function dump(v)
+  if type(v) ~= "table" then return tostring(v) end
+  local keys, out = {}, {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(keys) do out[#out + 1] = tostring(k) .. "=" .. dump(v[k]) end
+  return "{" .. table.concat(out, ",") .. "}"
+end
+local function pair(cert, key, ca)
+  local srv = assert(socket.bind("127.0.0.1", 0))
+  local _, port = srv:getsockname()
+  local c = assert(socket.connect("127.0.0.1", port))
+  local a = assert(srv:accept())
+  srv:close()
+  local S = assert(ssl.wrap(a, {mode = "server", protocol = "any", certificate = cert, key = key}))
+  local C = assert(ssl.wrap(c, {mode = "client", protocol = "any", cafile = ca, verify = "peer",
+    verifyext = {"lsec_continue"}}))
+  S:settimeout(0)
+  C:settimeout(0)
+  local sd, cd, se, ce
+  for _ = 1, 500 do
+    if not cd then cd, ce = C:dohandshake() end
+    if not sd then sd, se = S:dohandshake() end
+    if (sd or se ~= "wantread" and se ~= "wantwrite") and (cd or ce ~= "wantread" and ce ~= "wantwrite") then break end
+    socket.sleep(0.01)
+  end
+  print("handshake", cd, ce, select("#", C:getpeerverification()), dump({C:getpeerverification()}))
+  C:close()
+  S:close()
+end
+local i = 1
+while arg[i] do
+  pair(arg[i], arg[i + 1], arg[i + 2])
+  i = i + 3
+end
+]=], ".lua")
+    local args = {q(script)}
+    for _, case in ipairs {{pki.server, pki.ca}, {pki.expired, pki.ca}, {pki.unknown_ca, pki.ca},
+                           {pki.expired, pki.unknown_ca.ca}, {pki.wrong_host, pki.unknown_ca.ca}} do
+      args[#args + 1] = table.concat({q(case[1].cert), q(case[1].key), q(case[2])}, " ")
+    end
+    args = table.concat(args, " ")
+    local want, werr, wcode = helpers.run(REFERENCE .. args)
+    assert.equal(0, wcode, werr)
+    local got, gerr, gcode = helpers.run(q(helpers.moonsock) .. " " .. args)
+    assert.equal(0, gcode, gerr)
+    os.remove(script)
+    assert.equal(want, got)
+    -- more than one error for one certificate, so that the list shows
+    assert.matches("1={1=[^,}]+,2=", want)
+  end)
 end)

@@ -26,6 +26,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ms.h"
@@ -60,10 +61,21 @@ typedef struct {
   int protocol; /* Python's PROTOCOL_* number */
 } tls_context;
 
+/* The errors the verify callback saw in the peer's chain, in order (LuaSec's
+ * getpeerverification lists them all, where OpenSSL keeps one verdict). */
+#define VERIFY_LOG_MAX 16
+typedef struct {
+  int n;
+  struct {
+    int depth, code;
+  } e[VERIFY_LOG_MAX];
+} verify_log;
+
 typedef struct {
   SSL *ssl;      /* NULL once closed */
   lua_State *L;  /* while an OpenSSL call runs: the state whose slot 1 is this */
   int over_bio;  /* over MemoryBIOs, not a socket */
+  verify_log *verify_errors; /* NULL until the first error: most chains have none */
 } tls_conn;
 
 typedef struct {
@@ -78,6 +90,29 @@ static int ex_alpn = -1, ex_pha = -1, ex_keylog = -1;
 /* Registry key of ssl.lua's error factory: factory(number, library, reason,
  * text, verify_code, verify_message, operation[, owner]) -> error object. */
 static const char error_factory_key = 0;
+
+/* The verify callback of every context: logs the chain's errors for
+ * conn:verify_errors(). The verdict stays OpenSSL's, except that under
+ * CERT_NONE, where nothing rests on it, the walk goes on past an error so
+ * that every error of the chain is logged. */
+static int verify_cb(int ok, X509_STORE_CTX *store) {
+  SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+  tls_conn *c = ssl ? SSL_get_app_data(ssl) : NULL;
+  if (!ok && c) {
+    if (!c->verify_errors) {
+      c->verify_errors = calloc(1, sizeof *c->verify_errors);
+      if (!c->verify_errors) return 0;
+    }
+    verify_log *log = c->verify_errors;
+    if (log->n < VERIFY_LOG_MAX) {
+      log->e[log->n].depth = X509_STORE_CTX_get_error_depth(store);
+      log->e[log->n].code = X509_STORE_CTX_get_error(store);
+      log->n++;
+    }
+  }
+  if (ssl && SSL_get_verify_mode(ssl) == SSL_VERIFY_NONE) return 1;
+  return ok;
+}
 
 /* ---- checking ---- */
 
@@ -610,7 +645,7 @@ static int context_new(lua_State *L) {
   X509_VERIFY_PARAM *param = SSL_CTX_get0_param(c->ctx);
   X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
   X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_TRUSTED_FIRST);
-  if (protocol == 16) SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+  if (protocol == 16) SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
   /* A server resumes sessions only under a session id context. */
   SSL_CTX_set_session_id_context(c->ctx, (const unsigned char *)"Python", 6);
   return 1;
@@ -910,7 +945,7 @@ static int context_set(lua_State *L) {
                         : SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
     int pha = SSL_CTX_get_ex_data(c->ctx, ex_pha) != NULL;
     if (pha && mode != SSL_VERIFY_NONE) mode |= SSL_VERIFY_POST_HANDSHAKE;
-    SSL_CTX_set_verify(c->ctx, mode, NULL);
+    SSL_CTX_set_verify(c->ctx, mode, verify_cb);
   } else if (!strcmp(name, "verify_flags")) {
     unsigned long cur = X509_VERIFY_PARAM_get_flags(param);
     X509_VERIFY_PARAM_clear_flags(param, cur & ~(unsigned long)v);
@@ -929,7 +964,7 @@ static int context_set(lua_State *L) {
     int mode = SSL_CTX_get_verify_mode(c->ctx);
     if (v && mode != SSL_VERIFY_NONE) mode |= SSL_VERIFY_POST_HANDSHAKE;
     if (!v) mode &= ~SSL_VERIFY_POST_HANDSHAKE;
-    SSL_CTX_set_verify(c->ctx, mode, NULL);
+    SSL_CTX_set_verify(c->ctx, mode, verify_cb);
   } else if (!strcmp(name, "num_tickets")) {
     if (v < 0) return ms_raise(L, "ValueError", 0, "value must be non-negative");
     if (c->protocol != 17) return ms_raise(L, "ValueError", 0, "SSLContext is not a server context.");
@@ -1228,6 +1263,7 @@ static int conn_new(lua_State *L) {
   c->ssl = NULL;
   c->L = NULL;
   c->over_bio = over_bio;
+  c->verify_errors = NULL;
   luaL_setmetatable(L, CONN_META);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, idx, 1);
@@ -1282,6 +1318,8 @@ static int conn_close(lua_State *L) {
     SSL_free(c->ssl);
     c->ssl = NULL;
   }
+  free(c->verify_errors);
+  c->verify_errors = NULL;
   return 0;
 }
 
@@ -1533,6 +1571,22 @@ static int conn_verify_result(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)code);
   lua_pushstring(L, X509_verify_cert_error_string(code));
   return 2;
+}
+
+/* verify_errors() -> {{depth, text}...}: what verify_cb logged, in order. */
+static int conn_verify_errors(lua_State *L) {
+  tls_conn *c = check_conn(L, 1);
+  int n = c->verify_errors ? c->verify_errors->n : 0;
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    lua_createtable(L, 2, 0);
+    lua_pushinteger(L, c->verify_errors->e[i].depth);
+    lua_rawseti(L, -2, 1);
+    lua_pushstring(L, X509_verify_cert_error_string(c->verify_errors->e[i].code));
+    lua_rawseti(L, -2, 2);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
 }
 
 static void push_chain(lua_State *L, STACK_OF(X509) *chain) {
@@ -1802,6 +1856,7 @@ int ms_open_ssl(lua_State *L) {
       {"peer_cert", conn_peer_cert},
       {"chain", conn_chain},
       {"verify_result", conn_verify_result},
+      {"verify_errors", conn_verify_errors},
       {"channel_binding", conn_channel_binding},
       {"finished", conn_finished},
       {"session_reused", conn_session_reused},

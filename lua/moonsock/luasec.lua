@@ -488,16 +488,23 @@ function conn_methods:getpeerchain()
   return out
 end
 
--- getpeerverification(): true; or false and a table of OpenSSL's texts
--- for the peer's certificate (LuaSec's errs[1]); false, "closed" before
--- the handshake.
+-- getpeerverification(): true; or false and the texts of every error the
+-- chain's verification saw, by depth; false, "closed" before the handshake.
 function conn_methods:getpeerverification()
   check_conn(self, "getpeerverification")
   if not connected(self) then return false, "closed" end
   local code, text = self._py:_verify_result()
   if self._ctx._mode == "server" and #peer_chain(self) == 0 then return false, {"no peer certificate"} end
   if code == 0 then return true end
-  return false, {{text}}
+  -- LuaSec's shape: errs[depth + 1] lists the texts at that depth.
+  local errs = {}
+  for _, e in ipairs(rawget(self._py, "_conn"):verify_errors()) do
+    local at = errs[e[1] + 1] or {}
+    errs[e[1] + 1] = at
+    at[#at + 1] = e[2]
+  end
+  if next(errs) == nil then errs[1] = {text} end
+  return false, errs
 end
 
 function conn_methods:getalpn()
