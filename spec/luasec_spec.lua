@@ -476,4 +476,67 @@ end
     -- more than one error for one certificate, so that the list shows
     assert.matches("1={1=[^,}]+,2=", want)
   end)
+
+  it("takes DANE as LuaSec does: params.dane, setdane, settlsa", function()
+    -- TLSA records for the server's key (DANE-EE) and the CA's
+    -- certificate (DANE-TA), made with the openssl command line; stock
+    -- lua5.4 with Debian's lua-sec runs the same script: same output.
+    local dir = helpers.tempdir()
+    local spki, ca = dir .. "/spki.sha256", dir .. "/ca.sha256"
+    assert.equal(0, select(3, helpers.run("openssl x509 -in " .. q(pki.server.cert) .. " -pubkey -noout"
+      .. " | openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary > " .. q(spki))))
+    assert.equal(0, select(3, helpers.run("openssl x509 -in " .. q(pki.ca) .. " -outform DER"
+      .. " | openssl dgst -sha256 -binary > " .. q(ca))))
+    local script = helpers.write_temp([=[
+local socket = require "socket"
+local ssl = require "ssl"
+local cert, key, ca, spki = arg[1], arg[2], arg[3], arg[4]
+local f = io.open(spki, "rb") local digest = f:read("a") f:close()
+local function pair(dane, setdane, tlsa)
+  local srv = assert(socket.bind("127.0.0.1", 0))
+  local _, port = srv:getsockname()
+  local c = assert(socket.connect("127.0.0.1", port))
+  local a = assert(srv:accept())
+  srv:close()
+  local S = assert(ssl.wrap(a, {mode = "server", protocol = "any", certificate = cert, key = key}))
+  local C, err = ssl.wrap(c, {mode = "client", protocol = "any", cafile = ca, verify = "peer", dane = dane})
+  if not C then print("wrap", err) return end
+  if setdane then print("setdane", pcall(C.setdane, C, setdane)) end
+  if tlsa then print("settlsa", C:settlsa(table.unpack(tlsa, 1, 4))) end
+  S:settimeout(0)
+  C:settimeout(0)
+  local sd, cd, se, ce
+  for _ = 1, 500 do
+    if not cd then cd, ce = C:dohandshake() end
+    if not sd then sd, se = S:dohandshake() end
+    if (sd or se ~= "wantread" and se ~= "wantwrite") and (cd or ce ~= "wantread" and ce ~= "wantwrite") then break end
+    socket.sleep(0.01)
+  end
+  print("handshake", cd, ce, C:getpeerverification())
+  C:close()
+  S:close()
+end
+pair(true, "localhost", {3, 1, 1, digest})
+pair(true, "localhost", {3, 1, 1, ("x"):rep(32)})
+pair(true, "localhost", nil)
+pair(nil, "localhost", {3, 1, 1, digest})
+pair({"no_ee_namechecks"}, "localhost", {3, 1, 1, digest})
+local ok, err = pcall(pair, {"bogus"}, "localhost", nil)
+print(ok, (tostring(err):gsub("^[^:]*:%d+: ", "")))
+pair(true, nil, {3, 1, 1, digest})
+pair(true, "localhost", {3, 1, 1, 5})
+-- DANE-TA: the CA's own certificate
+pair(true, "localhost", {2, 0, 1, arg[5] and io.open(arg[5], "rb"):read("a") or ""})
+]=], ".lua")
+    local args = table.concat({q(script), q(pki.server.cert), q(pki.server.key), q(pki.ca), q(spki), q(ca)}, " ")
+    local want, werr, wcode = helpers.run(REFERENCE .. args)
+    assert.equal(0, wcode, werr)
+    local got, gerr, gcode = helpers.run(q(helpers.moonsock) .. " " .. args)
+    assert.equal(0, gcode, gerr)
+    os.remove(script)
+    os.execute("rm -rf " .. q(dir))
+    assert.equal(want, got)
+    assert.matches("handshake\ttrue", want)
+    assert.matches("certificate verify failed", want)
+  end)
 end)

@@ -797,6 +797,15 @@ static int context_set_groups_list(lua_State *L) {
   return push_setting_result(L, SSL_CTX_set1_groups_list(c->ctx, luaL_checkstring(L, 2)) == 1);
 }
 
+/* dane_enable(no_ee_namechecks): LuaSec's params.dane; the connections
+ * then take setdane/settlsa (conn_dane_enable, conn_dane_tlsa_add). */
+static int context_dane_enable(lua_State *L) {
+  tls_context *c = check_context(L, 1);
+  int ok = SSL_CTX_dane_enable(c->ctx) > 0;
+  if (ok && lua_toboolean(L, 2)) SSL_CTX_dane_set_flags(c->ctx, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+  return push_setting_result(L, ok);
+}
+
 /* One cipher's dict, as Python's cipher_to_dict. */
 static void push_cipher_dict(lua_State *L, const SSL_CIPHER *cipher) {
   char desc[256];
@@ -1573,6 +1582,34 @@ static int conn_verify_result(lua_State *L) {
   return 2;
 }
 
+/* dane_enable(basedomain), dane_tlsa_add(usage, selector, mtype, data):
+ * LuaSec's setdane and settlsa, true or false as OpenSSL answers. */
+static int conn_dane_enable(lua_State *L) {
+  tls_conn *c = check_conn(L, 1);
+  int ok = SSL_dane_enable(c->ssl, luaL_checkstring(L, 2)) > 0;
+  ERR_clear_error();
+  lua_pushboolean(L, ok);
+  return 1;
+}
+
+static int conn_dane_tlsa_add(lua_State *L) {
+  tls_conn *c = check_conn(L, 1);
+  size_t n;
+  lua_Integer field[3];
+  for (int i = 0; i < 3; i++) {
+    field[i] = luaL_checkinteger(L, 2 + i);
+    if (field[i] < 0 || field[i] > 255) {
+      lua_pushboolean(L, 0);
+      return 1;
+    }
+  }
+  const unsigned char *data = (const unsigned char *)luaL_checklstring(L, 5, &n);
+  int ok = SSL_dane_tlsa_add(c->ssl, (uint8_t)field[0], (uint8_t)field[1], (uint8_t)field[2], data, n) > 0;
+  ERR_clear_error();
+  lua_pushboolean(L, ok);
+  return 1;
+}
+
 /* verify_errors() -> {{depth, text}...}: what verify_cb logged, in order. */
 static int conn_verify_errors(lua_State *L) {
   tls_conn *c = check_conn(L, 1);
@@ -1830,6 +1867,7 @@ int ms_open_ssl(lua_State *L) {
       {"set_alpn_callback", context_set_alpn_callback},
       {"set_ecdh_curve", context_set_ecdh_curve},
       {"set_verify_depth", context_set_verify_depth},
+      {"dane_enable", context_dane_enable},
       {"set_ciphersuites", context_set_ciphersuites},
       {"set_groups_list", context_set_groups_list},
       {"get", context_get},
@@ -1857,6 +1895,8 @@ int ms_open_ssl(lua_State *L) {
       {"chain", conn_chain},
       {"verify_result", conn_verify_result},
       {"verify_errors", conn_verify_errors},
+      {"dane_enable", conn_dane_enable},
+      {"dane_tlsa_add", conn_dane_tlsa_add},
       {"channel_binding", conn_channel_binding},
       {"finished", conn_finished},
       {"session_reused", conn_session_reused},

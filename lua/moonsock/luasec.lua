@@ -314,6 +314,14 @@ function M.newcontext(cfg)
     local ok = call(py.set_ecdh_curve, py, cfg.curve)
     if not ok then return nil, "elliptic curve '" .. tostring(cfg.curve) .. "' not supported" end
   end
+  if cfg.dane then
+    local no_ee_namechecks = false
+    for _, flag in ipairs(type(cfg.dane) == "table" and cfg.dane or {}) do
+      if flag ~= "no_ee_namechecks" then argerror(2, "setdane", format("invalid option '%s'", tostring(flag))) end
+      no_ee_namechecks = true
+    end
+    if not py._ctx:dane_enable(no_ee_namechecks) then return nil, "error enabling DANE" end
+  end
   if server and type(cfg.alpn) == "function" then
     py._ctx:set_alpn_callback(alpn_callback(cfg.alpn))
   elseif cfg.alpn then
@@ -366,6 +374,8 @@ function conn_methods:sni(name)
     return
   end
   if type(name) ~= "string" then argerror(1, "sni", "string expected, got " .. typename(name)) end
+  -- setdane made the connection, with the name sni() had given by then.
+  if self._state ~= "new" then error("sni() must come before setdane() and the handshake", 2) end
   self._sni = name
 end
 
@@ -385,6 +395,32 @@ local function sslsock(c)
   c._py, c._pytimeout, c._state = s, false, "handshaking"
   if server then serving[s] = c end
   return s
+end
+
+-- setdane(basedomain), settlsa(usage, selector, mtype, data): DANE on a
+-- connection of a context made with params.dane, true or false as OpenSSL
+-- answers. They need the OpenSSL connection, which setdane makes (with the
+-- name sni() gave).
+function conn_methods:setdane(name)
+  check_conn(self, "setdane")
+  if type(name) ~= "string" then argerror(1, "setdane", "string expected, got " .. typename(name)) end
+  if self._state == "closed" or not self._py then return false end
+  return rawget(sslsock(self), "_conn"):dane_enable(name)
+end
+
+function conn_methods:settlsa(usage, selector, mtype, data)
+  check_conn(self, "settlsa")
+  for i, v in ipairs {usage, selector, mtype} do
+    if math.type(v) ~= "integer" then
+      argerror(i, "settlsa", (type(v) == "number" and "number has no integer representation")
+        or "number expected, got " .. typename(v))
+    end
+  end
+  -- luaL_checklstring's rule, as LuaSec's: a number is its text
+  if type(data) == "number" then data = tostring(data) end
+  if type(data) ~= "string" then argerror(4, "settlsa", "string expected, got " .. typename(data)) end
+  if self._state ~= "handshaking" then return false end
+  return rawget(self._py, "_conn"):dane_tlsa_add(usage, selector, mtype, data)
 end
 
 -- A timeout is LuaSec's "wantread"/"wantwrite"; what the connection waits
