@@ -247,6 +247,7 @@ function M.Popen(args, opts)
     error(err, 2)
   end
   self.pid = self._proc:pid()
+  self._socks = socks
   -- The files own their sockets: closing a file closes its fd (the child's
   -- stdin then sees its end of file).
   for i, name in ipairs {"stdin", "stdout", "stderr"} do
@@ -336,14 +337,19 @@ local function start_communication(p, input)
       pcall(f.close, f)
     end)
   end
-  for _, which in ipairs {"stdout", "stderr"} do
-    local f, into = p[which], which == "stdout" and c.out or c.err
+  -- Python's communicate reads the fds (os.read), not the files' buffers:
+  -- the readers take what each recv gives, however little.
+  for i, which in ipairs {"stdout", "stderr"} do
+    local f, sock, into = p[which], p._socks[i + 1], which == "stdout" and c.out or c.err
     if f then
       c.tasks[#c.tasks + 1] = task.spawn(function()
         while true do
-          local chunk = f:read(CHUNK)
-          if chunk == nil then break end
+          local chunk = sock:recv(CHUNK)
+          if chunk == "" then break end
           into[#into + 1] = chunk
+          -- a child that writes as fast as we read would keep recv from
+          -- ever parking: let the other tasks and the timers have a turn
+          task.yield()
         end
         f:close()
       end)
