@@ -309,3 +309,24 @@ for _, fd in ipairs(mine) do print(fd > 3, (("\n" .. after):find("\n" .. fd .. "
     assert.is_true(ticks >= 20, "ticks: " .. ticks)
   end)
 end)
+
+describe("subprocess at exit", function()
+  -- A child still running when the state closes: its process object is
+  -- collected then, and the handle libuv still holds for it must be freed
+  -- by the runtime's teardown, not lost (valgrind's definite leaks).
+  it("frees the handles of children still running", function()
+    local path = helpers.write_temp([[
+local subprocess = require "subprocess"
+local kept = subprocess.Popen({"sleep", "5"})
+subprocess.Popen({"sleep", "5"})
+collectgarbage()
+print(kept.pid > 0)
+]], ".lua")
+    local out, err, rc = helpers.run("valgrind -q --leak-check=full --errors-for-leak-kinds=definite "
+      .. "--error-exitcode=99 " .. helpers.shell_quote(helpers.moonsock) .. " " .. helpers.shell_quote(path))
+    os.remove(path)
+    assert.are.equal("true\n", out)
+    assert.are.equal(0, rc, err)
+    assert.is_nil(err:find("definitely lost", 1, true), err)
+  end)
+end)

@@ -8,6 +8,9 @@
  * on a later loop turn, after the userdata may be gone. A process object
  * collected while its child runs detaches the handle (data = NULL) and lets
  * the exit callback close it, so the child is still reaped, never a zombie.
+ * Detached handles wait in a list that the state's closing frees: the
+ * module's reaper userdata is made before any process object, so its __gc
+ * runs after theirs and before the runtime's teardown runs the loop.
  * libuv reaps each child with waitpid(pid): a waitpid(-1) elsewhere in the
  * process would take the exit from it and the wait would never end.
  */
@@ -25,8 +28,20 @@
 
 enum process_state { PROCESS_RUNNING, PROCESS_EXITED, PROCESS_CLOSED };
 
+/* A handle with its links in the reaper's list of detached handles. */
+typedef struct process_handle process_handle;
+struct process_handle {
+  uv_process_t h; /* first: a uv_process_t * is a process_handle * */
+  process_handle *next, **pprev; /* in the reaper's list once detached */
+};
+
+typedef struct process_reaper {
+  process_handle *detached;
+} process_reaper;
+
 typedef struct process {
   uv_process_t *h; /* NULL once the exit callback or the closer let it go */
+  process_reaper *reaper;
   int pid;
   int state;
   int64_t exit_status;
@@ -38,9 +53,18 @@ typedef struct process {
 
 static void process_free_handle(uv_handle_t *h) { free(h); }
 
+static void process_unlink(process_handle *ph) {
+  if (!ph->pprev) return;
+  *ph->pprev = ph->next;
+  if (ph->next) ph->next->pprev = ph->pprev;
+  ph->next = NULL;
+  ph->pprev = NULL;
+}
+
 /* libuv has reaped the child. */
 static void process_on_exit(uv_process_t *h, int64_t exit_status, int term_signal) {
   process *p = h->data;
+  process_unlink((process_handle *)h);
   uv_close((uv_handle_t *)h, process_free_handle);
   if (!p) return; /* detached by the collector */
   p->h = NULL;
@@ -56,8 +80,13 @@ static void process_on_exit(uv_process_t *h, int64_t exit_status, int term_signa
 static void process_closer(process *p) {
   if (p->state == PROCESS_CLOSED) return;
   if (p->h) {
+    process_handle *ph = (process_handle *)p->h;
     p->h->data = NULL;
     uv_unref((uv_handle_t *)p->h); /* a forgotten child does not keep the loop */
+    ph->next = p->reaper->detached;
+    if (ph->next) ph->next->pprev = &ph->next;
+    ph->pprev = &p->reaper->detached;
+    p->reaper->detached = ph;
     p->h = NULL;
   }
   free(p->waiters);
@@ -167,12 +196,16 @@ static int process_spawn(lua_State *L) {
   o.stdio_count = 3;
   o.exit_cb = process_on_exit;
 
-  process *p = lua_newuserdatauv(L, sizeof *p, 0);
+  process *p = lua_newuserdatauv(L, sizeof *p, 1);
   memset(p, 0, sizeof *p);
   p->state = PROCESS_CLOSED; /* until the child exists */
   luaL_setmetatable(L, PROCESS_META);
-  uv_process_t *h = malloc(sizeof *h);
-  if (!h) return ms_raise_errno(L, ENOMEM);
+  p->reaper = lua_touserdata(L, lua_upvalueindex(1));
+  lua_pushvalue(L, lua_upvalueindex(1)); /* kept while any process lives */
+  lua_setiuservalue(L, -2, 1);
+  process_handle *ph = calloc(1, sizeof *ph);
+  if (!ph) return ms_raise_errno(L, ENOMEM);
+  uv_process_t *h = &ph->h;
   int rc = uv_spawn(ms_loop(L), h, &o);
   if (rc) {
     /* libuv initialised the handle even so: it must go through uv_close. */
@@ -285,6 +318,18 @@ static int process_can_park(lua_State *L) {
   return 1;
 }
 
+/* The state closes: the detached handles of children still running go,
+ * uv_close'd here so that the runtime's teardown frees them. */
+static int process_reaper_gc(lua_State *L) {
+  process_reaper *r = lua_touserdata(L, 1);
+  while (r->detached) {
+    process_handle *ph = r->detached;
+    process_unlink(ph);
+    uv_close((uv_handle_t *)&ph->h, process_free_handle);
+  }
+  return 0;
+}
+
 int ms_open_process(lua_State *L) {
   static const luaL_Reg methods[] = {{"wait", process_wait}, {"poll", process_poll},
                                      {"kill", process_kill}, {"pid", process_pid},
@@ -301,6 +346,13 @@ int ms_open_process(lua_State *L) {
   lua_pushliteral(L, "process");
   lua_setfield(L, -2, "__name");
   lua_pop(L, 1);
-  luaL_newlib(L, funcs);
+  luaL_newlibtable(L, funcs);
+  process_reaper *r = lua_newuserdatauv(L, sizeof *r, 0);
+  r->detached = NULL;
+  lua_newtable(L);
+  lua_pushcfunction(L, process_reaper_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  luaL_setfuncs(L, funcs, 1); /* spawn finds the reaper as its upvalue */
   return 1;
 }
