@@ -10,6 +10,7 @@ local pipes = require "moonsock.popen"
 local repr = require "moonsock.repr"
 local task = require "task"
 local timeout_check = require("moonsock.timeout").check
+local TIMEOUT_MAX = require("moonsock.timeout").TIMEOUT_MAX
 
 local argerror, typename = errors.argerror, errors.typename
 local format, concat = string.format, table.concat
@@ -126,6 +127,9 @@ CompletedProcess.__repr = CompletedProcess.__tostring
 
 -- check_returncode(): CalledProcessError unless the return code is 0.
 function CompletedProcess:check_returncode()
+  if getmetatable(self) ~= CompletedProcess then
+    error(format("calling 'check_returncode' on bad self (CompletedProcess expected, got %s)", typename(self)), 2)
+  end
   if self.returncode ~= 0 then
     error(CalledProcessError(self.returncode, self.args, self.stdout, self.stderr), 2)
   end
@@ -274,11 +278,13 @@ local function set_status(p, status, signal)
   return p.returncode
 end
 
--- A timeout for Python's calls: a number or nil; negative means "now".
+-- A timeout for Python's calls: a number or nil; negative means "now";
+-- past TIMEOUT_MAX (math.huge) no deadline, as Python waits that long.
 local function check_timeout(timeout, n, fname)
   if timeout == nil then return nil end
   if type(timeout) ~= "number" then argerror(n, fname, "number expected, got " .. typename(timeout)) end
-  timeout_check(timeout, n, fname)
+  if timeout ~= timeout then timeout_check(timeout, n, fname) end
+  if timeout > TIMEOUT_MAX then return nil end
   return timeout
 end
 
@@ -292,9 +298,9 @@ end
 -- wait([timeout]) -> the return code; TimeoutExpired after timeout seconds.
 function Popen:wait(timeout)
   check_popen(self, "wait")
-  check_timeout(timeout, 1, "wait")
+  local limit = check_timeout(timeout, 1, "wait")
   if self.returncode ~= nil then return self.returncode end
-  local status, signal = self._proc:wait(timeout and math.max(timeout, 0))
+  local status, signal = self._proc:wait(limit and math.max(limit, 0))
   if status == nil then error(TimeoutExpired(self.args, timeout), 2) end
   return set_status(self, status, signal)
 end
@@ -372,12 +378,12 @@ function Popen:communicate(input, timeout)
   if input ~= nil and type(input) ~= "string" then
     argerror(1, "communicate", "string expected, got " .. typename(input))
   end
-  check_timeout(timeout, 2, "communicate")
+  local limit = check_timeout(timeout, 2, "communicate")
   if self._comm and input ~= nil and input ~= "" then
     error(errors.ValueError("Cannot send input after starting communication"), 2)
   end
   if not self._comm then start_communication(self, input) end
-  local deadline = timeout and task.now() + timeout
+  local deadline = limit and task.now() + limit
   local function expired()
     local out, err = outputs(self)
     return TimeoutExpired(self.args, timeout, out, err)

@@ -25,6 +25,8 @@
 #include "ms.h"
 
 #define PROCESS_META "moonsock.process"
+/* The shortest wait: one loop turn that reads libuv's SIGCHLD pipe. */
+#define PROCESS_MIN_WAIT 0.001
 
 enum process_state { PROCESS_RUNNING, PROCESS_EXITED, PROCESS_CLOSED };
 
@@ -248,6 +250,9 @@ static int process_wait(lua_State *L) {
   double timeout = ms_timeout_opt(L, 2, 1, NULL);
   lua_settop(L, 1);
   if (p->state == PROCESS_EXITED) return process_push_result(L, p);
+  /* A child's end reaches libuv through a signal pipe that only the loop's
+   * poll phase reads, after the timers: a zero wait would never see it. */
+  if (timeout >= 0 && timeout < PROCESS_MIN_WAIT) timeout = PROCESS_MIN_WAIT;
   if (p->nwaiters == p->cap) {
     int cap = p->cap ? p->cap * 2 : 4;
     ms_task **w = realloc(p->waiters, sizeof *w * (size_t)cap);
