@@ -330,3 +330,51 @@ print(kept.pid > 0)
     assert.is_nil(err:find("definitely lost", 1, true), err)
   end)
 end)
+
+describe("moonsock.core.process", function()
+  local core = require "moonsock.core.process"
+
+  it("wakes every task waiting for one child, and answers poll and wait after its end", function()
+    local p = core.spawn("/bin/sh", {"sh", "-c", "sleep 0.2; exit 7"})
+    assert.is_true(p:pid() > 0)
+    assert.is_nil(p:poll())
+    assert.is_nil(p:wait(0))
+    local waiters = {}
+    for i = 1, 3 do waiters[i] = task.spawn(function() return p:wait(TIMEOUT) end) end
+    for i = 1, 3 do assert.are.same({7, 0}, {waiters[i]:join(TIMEOUT)}) end
+    assert.are.same({7, 0}, {p:poll()})
+    assert.are.same({7, 0}, {p:wait(0)})
+    p:kill(9) -- ended: nothing happens
+  end)
+
+  it("reports the signal that ended a child", function()
+    local p = core.spawn("/bin/sleep", {"sleep", "5"})
+    p:kill(15)
+    assert.are.same({0, 15}, {p:wait(TIMEOUT)})
+  end)
+
+  it("rejects any use of a closed process object, and closes twice quietly", function()
+    local p = core.spawn("/bin/true", {"true"})
+    p:wait(TIMEOUT)
+    p:close()
+    p:close()
+    for _, m in ipairs {"wait", "poll", "pid"} do
+      local ok, err = pcall(p[m], p)
+      assert.is_false(ok)
+      assert.truthy(tostring(err):find("attempt to use a closed process", 1, true), err)
+    end
+    local ok, err = pcall(p.kill, p, 9)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("attempt to use a closed process", 1, true), err)
+  end)
+
+  it("wakes a task waiting on a process object closed meanwhile", function()
+    local p = core.spawn("/bin/sleep", {"sleep", "0.3"})
+    local waiter = task.spawn(function() return pcall(p.wait, p, TIMEOUT) end)
+    task.sleep(0.05)
+    p:close()
+    local ok, err = waiter:join(TIMEOUT)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("closed process", 1, true), err)
+  end)
+end)

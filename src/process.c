@@ -15,12 +15,10 @@
  * process would take the exit from it and the wait would never end.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "ms.h"
 
@@ -244,10 +242,11 @@ static int process_wait_k(lua_State *L, int status, lua_KContext ctx) {
 }
 
 /* wait([timeout]) -> exit status, signal; nil when timeout seconds pass
- * first. Only the calling task waits. */
+ * first (nil or none: no deadline). Only the calling task waits. */
 static int process_wait(lua_State *L) {
   process *p = process_check(L, 1);
   double timeout = ms_timeout_opt(L, 2, 1, NULL);
+  if (timeout < 0 && !lua_isnoneornil(L, 2)) timeout = 0; /* negative: now, as Python's */
   lua_settop(L, 1);
   if (p->state == PROCESS_EXITED) return process_push_result(L, p);
   /* A child's end reaches libuv through a signal pipe that only the loop's
