@@ -368,6 +368,18 @@ describe("moonsock.core.process", function()
     assert.truthy(tostring(err):find("attempt to use a closed process", 1, true), err)
   end)
 
+  it("ends a wait for a child that a waitpid elsewhere reaped, with Python's 0", function()
+    local posix = require "moonsock.posix"
+    local p = core.spawn("/bin/sh", {"sh", "-c", "exit 5"})
+    -- Not yielding, this loop keeps libuv from reaping the child first.
+    local deadline, r = os.time() + TIMEOUT, 0
+    while r == 0 and os.time() <= deadline do r = posix.waitpid(p:pid(), posix.WNOHANG) end
+    assert.are.equal(p:pid(), r)
+    local t0 = task.now()
+    assert.are.same({0, 0}, {p:wait(TIMEOUT)})
+    assert.is_true(task.now() - t0 < 1.5)
+  end)
+
   it("wakes a task waiting on a process object closed meanwhile", function()
     local p = core.spawn("/bin/sleep", {"sleep", "0.3"})
     local waiter = task.spawn(function() return pcall(p.wait, p, TIMEOUT) end)

@@ -12,7 +12,8 @@
  * module's reaper userdata is made before any process object, so its __gc
  * runs after theirs and before the runtime's teardown runs the loop.
  * libuv reaps each child with waitpid(pid): a waitpid(-1) elsewhere in the
- * process would take the exit from it and the wait would never end.
+ * process can take the exit from it; a wait then finds the pid gone
+ * (process_stolen) and answers as Python's subprocess does.
  */
 #include <errno.h>
 #include <signal.h>
@@ -25,6 +26,8 @@
 #define PROCESS_META "moonsock.process"
 /* The shortest wait: one loop turn that reads libuv's SIGCHLD pipe. */
 #define PROCESS_MIN_WAIT 0.001
+/* How often a waiting task looks for a child reaped behind libuv's back. */
+#define PROCESS_CHECK_EVERY 0.5
 
 enum process_state { PROCESS_RUNNING, PROCESS_EXITED, PROCESS_CLOSED };
 
@@ -61,18 +64,14 @@ static void process_unlink(process_handle *ph) {
   ph->pprev = NULL;
 }
 
+static void process_ended(process *p, int64_t exit_status, int term_signal);
+
 /* libuv has reaped the child. */
 static void process_on_exit(uv_process_t *h, int64_t exit_status, int term_signal) {
   process *p = h->data;
   process_unlink((process_handle *)h);
   uv_close((uv_handle_t *)h, process_free_handle);
-  if (!p) return; /* detached by the collector */
-  p->h = NULL;
-  p->exit_status = exit_status;
-  p->term_signal = term_signal;
-  p->state = PROCESS_EXITED;
-  for (int i = 0; i < p->nwaiters; i++) ms_task_wake(p->waiters[i], MS_WAKE_READY);
-  p->nwaiters = 0;
+  if (p) process_ended(p, exit_status, term_signal); /* else detached by the collector */
 }
 
 /* The one closer of close, __close and __gc; safe twice. A child still
@@ -231,14 +230,72 @@ static void process_unwait(process *p, ms_task *t) {
     }
 }
 
+/* Records the child's end and wakes the tasks waiting for it. */
+static void process_ended(process *p, int64_t exit_status, int term_signal) {
+  p->h = NULL;
+  p->exit_status = exit_status;
+  p->term_signal = term_signal;
+  p->state = PROCESS_EXITED;
+  for (int i = 0; i < p->nwaiters; i++) ms_task_wake(p->waiters[i], MS_WAKE_READY);
+  p->nwaiters = 0;
+}
+
+/* A child that no longer exists though libuv never reported its end was
+ * reaped by a waitpid(-1) elsewhere in the process (a zombie still exists
+ * for kill): its status is lost, and libuv will never call back. Python's
+ * subprocess answers 0 then; so does this, rather than wait for ever. */
+static int process_stolen(process *p) {
+  if (p->state != PROCESS_RUNNING || kill(p->pid, 0) == 0 || errno != ESRCH) return 0;
+  uv_process_t *h = p->h;
+  uv_close((uv_handle_t *)h, process_free_handle);
+  process_ended(p, 0, 0);
+  return 1;
+}
+
+static int process_add_waiter(lua_State *L, process *p) {
+  if (p->nwaiters == p->cap) {
+    int cap = p->cap ? p->cap * 2 : 4;
+    ms_task **w = realloc(p->waiters, sizeof *w * (size_t)cap);
+    if (!w) return ms_raise_errno(L, ENOMEM);
+    p->waiters = w;
+    p->cap = cap;
+  }
+  p->waiters[p->nwaiters++] = ms_parking_task(L);
+  return 0;
+}
+
+static int process_wait_k(lua_State *L, int status, lua_KContext ctx);
+
+/* Parks until the child ends, the deadline (stack slot 2, < 0: none)
+ * passes, or PROCESS_CHECK_EVERY seconds, to look for a stolen child. */
+static int process_park(lua_State *L, process *p) {
+  double deadline = lua_tonumber(L, 2);
+  double slice = PROCESS_CHECK_EVERY;
+  if (deadline >= 0) {
+    double left = deadline - ms_now(L);
+    /* A child's end reaches libuv through a signal pipe that only the
+     * loop's poll phase reads, after the timers: a zero wait would never
+     * see it. */
+    if (left < PROCESS_MIN_WAIT) left = PROCESS_MIN_WAIT;
+    if (left < slice) slice = left;
+  }
+  process_add_waiter(L, p);
+  return ms_park(L, slice, 0, process_wait_k);
+}
+
 static int process_wait_k(lua_State *L, int status, lua_KContext ctx) {
   process *p = process_to(L, 1);
   if (p->state == PROCESS_RUNNING) process_unwait(p, ms_parking_task(L));
   if (p->state == PROCESS_EXITED) return process_push_result(L, p);
   if (p->state == PROCESS_CLOSED) return luaL_error(L, "attempt to use a closed process");
   if (ms_wake_reason(L) != MS_WAKE_TIMEOUT) ms_check_wake(L);
-  lua_pushnil(L);
-  return 1;
+  if (process_stolen(p)) return process_push_result(L, p);
+  double deadline = lua_tonumber(L, 2);
+  if (deadline >= 0 && ms_now(L) >= deadline) {
+    lua_pushnil(L);
+    return 1;
+  }
+  return process_park(L, p);
 }
 
 /* wait([timeout]) -> exit status, signal; nil when timeout seconds pass
@@ -249,18 +306,8 @@ static int process_wait(lua_State *L) {
   if (timeout < 0 && !lua_isnoneornil(L, 2)) timeout = 0; /* negative: now, as Python's */
   lua_settop(L, 1);
   if (p->state == PROCESS_EXITED) return process_push_result(L, p);
-  /* A child's end reaches libuv through a signal pipe that only the loop's
-   * poll phase reads, after the timers: a zero wait would never see it. */
-  if (timeout >= 0 && timeout < PROCESS_MIN_WAIT) timeout = PROCESS_MIN_WAIT;
-  if (p->nwaiters == p->cap) {
-    int cap = p->cap ? p->cap * 2 : 4;
-    ms_task **w = realloc(p->waiters, sizeof *w * (size_t)cap);
-    if (!w) return ms_raise_errno(L, ENOMEM);
-    p->waiters = w;
-    p->cap = cap;
-  }
-  p->waiters[p->nwaiters++] = ms_parking_task(L);
-  return ms_park(L, timeout, 0, process_wait_k);
+  lua_pushnumber(L, timeout < 0 ? -1 : ms_now(L) + timeout);
+  return process_park(L, p);
 }
 
 /* poll() -> exit status, signal; nil while the child runs. */
