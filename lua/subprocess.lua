@@ -325,13 +325,14 @@ end
 -- Starts the tasks of communicate, once: a writer of input and a reader of
 -- each output pipe, each in its own task so no pipe can fill up and stall
 -- the child. Chunks read are kept here, so a call that timed out loses
--- nothing; the next call goes on with the same tasks.
+-- nothing; the next call goes on with the same tasks. They are daemons:
+-- a child left running after a timeout does not keep the script alive.
 local function start_communication(p, input)
   local c = {out = {}, err = {}, tasks = {}}
   p._comm = c
   if p.stdin then
     local f = p.stdin
-    c.tasks[#c.tasks + 1] = task.spawn(function()
+    c.tasks[#c.tasks + 1] = task.spawn_daemon(function()
       if input ~= nil and input ~= "" then
         -- a child that exits without reading: Python ignores the broken pipe
         local ok, err = pcall(function() f:write(input); f:flush() end)
@@ -348,7 +349,7 @@ local function start_communication(p, input)
   for i, which in ipairs {"stdout", "stderr"} do
     local f, sock, into = p[which], p._socks[i + 1], which == "stdout" and c.out or c.err
     if f then
-      c.tasks[#c.tasks + 1] = task.spawn(function()
+      c.tasks[#c.tasks + 1] = task.spawn_daemon(function()
         while true do
           local chunk = sock:recv(CHUNK)
           if chunk == "" then break end
