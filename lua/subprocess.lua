@@ -331,17 +331,25 @@ local function start_communication(p, input)
   local c = {out = {}, err = {}, tasks = {}}
   p._comm = c
   if p.stdin then
-    local f = p.stdin
+    local f, sock = p.stdin, p._socks[1]
     c.tasks[#c.tasks + 1] = task.spawn_daemon(function()
-      if input ~= nil and input ~= "" then
-        -- a child that exits without reading: Python ignores the broken pipe
-        local ok, err = pcall(function() f:write(input); f:flush() end)
-        if not ok and not errors.BrokenPipeError:matches(err) and not errors.ConnectionResetError:matches(err) then
-          pcall(f.close, f)
-          error(err, 0)
+      -- A child that exits without reading: Python ignores the broken pipe.
+      -- The input goes in CHUNK slices with a turn for the others between
+      -- them: a child that reads as fast as we send would keep send from
+      -- ever parking.
+      local ok, err = pcall(function()
+        f:flush()
+        if input == nil then return end
+        local off = 0
+        while off < #input do
+          off = off + sock:send(input:sub(off + 1, off + CHUNK))
+          task.yield()
         end
-      end
+      end)
       pcall(f.close, f)
+      if not ok and not errors.BrokenPipeError:matches(err) and not errors.ConnectionResetError:matches(err) then
+        error(err, 0)
+      end
     end)
   end
   -- Python's communicate reads the fds (os.read), not the files' buffers:
