@@ -25,6 +25,7 @@ local binascii = require "binascii"
 local sslmod = require "ssl"
 local errno = require "errno"
 local posix = require "moonsock.posix"
+local subprocess = require "subprocess"
 local class = require "moonsock.class"
 local h = require "spec.support.helpers"
 
@@ -221,7 +222,7 @@ local PY_PRELUDE = [[
 import warnings
 warnings.simplefilter('ignore')
 import builtins, collections, io, os, shutil, signal, socket, tempfile
-import select, selectors, socketserver, asyncore, asynchat, ipaddress, urllib.parse, binascii, errno, ssl
+import select, selectors, socketserver, asyncore, asynchat, ipaddress, urllib.parse, binascii, errno, ssl, subprocess
 A, B = socket.socketpair()
 TMP = tempfile.mkdtemp()
 def server(cls):
@@ -291,6 +292,10 @@ local function build_prefixes()
     servers[#servers + 1] = {class = name, objs = {s}, py = py}
   end
   new_cleanup[#new_cleanup + 1] = function() os.execute("rm -rf " .. h.shell_quote(tmp)) end
+  -- a Popen with every pipe, its child ended: every field has a value
+  local PIPE = subprocess.PIPE
+  local proc = subprocess.Popen({"true"}, {stdin = PIPE, stdout = PIPE, stderr = PIPE})
+  proc:communicate()
 
   local ha, hb = socket.socketpair()
   local stream = socketserver.StreamRequestHandler(ha, {"127.0.0.1", 0}, "server")
@@ -379,6 +384,11 @@ local function build_prefixes()
        py = "urllib.parse.urlsplit('http://u:p@h:1/p?q#f')"},
       {class = "DefragResult", objs = {parse.urldefrag("http://h/p#f")}, py = "urllib.parse.urldefrag('http://h/p#f')"},
     }, names = result_names},
+    proc = {items = {{class = "Popen", objs = {proc},
+                      py = "subprocess.Popen(['true'], stdin=subprocess.PIPE, stdout=subprocess.PIPE, "
+                        .. "stderr=subprocess.PIPE)"}}, names = chain_names},
+    cp = {items = {{class = "CompletedProcess", objs = {subprocess.run({"true"}, {capture_output = true})},
+                    py = "subprocess.run(['true'], capture_output=True)"}}, names = chain_names},
     Class = {items = {{class = "object", objs = {class.object}}}, names = function(c)
       local out = {}
       for k, v in pairs(c) do add_name(out, k, v) end
@@ -421,7 +431,7 @@ end
 local modules = {socket = socket, task = task, thread = thread, errors = errors, repr = repr,
                  select = selectmod, selectors = selectors, socketserver = socketserver, asyncore = asyncore,
                  asynchat = asynchat, ipaddress = ipaddress, parse = parse, binascii = binascii, errno = errno,
-                 posix = posix, class = class, ssl = sslmod}
+                 posix = posix, class = class, ssl = sslmod, subprocess = subprocess}
 
 -- The modules added after the first five, with the section documenting
 -- each and the Python module its "same" names are looked up in.
@@ -437,6 +447,7 @@ local NEW_MODULES = {
   {prefix = "binascii", section = "binascii", py = "binascii"},
   {prefix = "errno", section = "errno", py = "errno"},
   {prefix = "posix", section = "moonsock.posix", py = "os"},
+  {prefix = "subprocess", section = "subprocess", py = "subprocess"},
   {prefix = "class", section = "moonsock.class", py = "builtins"},
 }
 
@@ -460,7 +471,8 @@ local SECTION_TITLES = {
   ["Writer objects"] = true, ["BytesIO objects"] = true, ["Dispatchers"] = true, ["File wrappers"] = true,
   ["Chat channels"] = true, ["Producers"] = true, ["Deques"] = true, ["Address and network objects"] = true,
   ["Iterators"] = true, ["Result objects"] = true, ["Context objects"] = true, ["SSLSocket objects"] = true,
-  ["SSLObject and MemoryBIO objects"] = true, ["LuaSocket"] = true, ["LuaSec"] = true,
+  ["SSLObject and MemoryBIO objects"] = true,
+  ["Popen objects"] = true, ["CompletedProcess objects"] = true, ["LuaSocket"] = true, ["LuaSec"] = true,
 }
 
 -- Parses "### prefix.name(args)" / "### prefix:name(args)" / "### cls(args)".
@@ -647,7 +659,7 @@ describe("docs/api.md", function()
   it("has the sections in the order of the brief", function()
     local want = {"The task model", "socket", "task", "Synchronisation objects", "thread",
                   "select", "selectors", "socketserver", "asyncore", "asynchat", "ipaddress", "urllib.parse",
-                  "ssl", "binascii", "errno", "moonsock.posix", "moonsock.class", "repl",
+                  "ssl", "binascii", "errno", "moonsock.posix", "subprocess", "moonsock.class", "repl",
                   "Command line", "moonsock.errors", "moonsock.repr"}
     assert.are.same(want, sections)
     local missing = {}

@@ -150,6 +150,7 @@ int ms_open_errno(lua_State *L);    /* "errno" */
 int ms_open_posix(lua_State *L);    /* "moonsock.posix": fork, waitpid, _exit... */
 int ms_open_luasocket(lua_State *L); /* "moonsock.core.luasocket": clocks, fd limit */
 int ms_open_mime(lua_State *L);     /* "mime.core": LuaSocket's codecs */
+int ms_open_process(lua_State *L);  /* "moonsock.core.process": child processes */
 void ms_socket_constants(lua_State *L); /* sets every constant into the table on top */
 
 /* Registry key (a light userdata address) of the Lua-side error factory. */

@@ -34,6 +34,9 @@ function coroutine.wrap(f)
   return function(...) return unwrap(co, forward(co, co_resume(co, ...))) end
 end
 
+-- io.popen and os.execute park only their task.
+require("moonsock.popen").install()
+
 -- LuaSocket's C core loaded before moonsock: moonsock's takes its place.
 if package.loaded.socket ~= nil or package.loaded["socket.core"] ~= nil then
   require("moonsock.luasocket.takeover")(package.loaded)

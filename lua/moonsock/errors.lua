@@ -44,6 +44,10 @@ local repr = require("moonsock.repr").repr
 -- repr of the tuple.
 local function instance_tostring(e)
   if e.errno ~= nil then
+    -- Python's OSError.filename, shown as its repr.
+    if e.filename ~= nil then
+      return string.format("[Errno %d] %s: %s", e.errno, tostring(e.strerror), repr(e.filename))
+    end
     return string.format("[Errno %d] %s", e.errno, tostring(e.strerror))
   end
   local args = e.args

@@ -611,6 +611,23 @@ M.FUNCS = {
   ["ssl.PEM_cert_to_DER_cert"] = {kinds = {pem = "text"}, valid = {
     pem = v('"-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----\\n"',
             "'-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----\\n'")}},
+  -- subprocess: options as Python's keyword arguments, always passed
+  ["subprocess.run"] = {always = 2, valid = {args = v('{"true"}', "['true']")}, py = "subprocess.run({1}, **{2})"},
+  ["subprocess.Popen"] = {always = 2, valid = {args = v('{"true"}', "['true']")},
+                          py = "subprocess.Popen({1}, **{2})"},
+  ["subprocess.call"] = {always = 2, valid = {args = v('{"true"}', "['true']")}, py = "subprocess.call({1}, **{2})"},
+  ["subprocess.check_call"] = {always = 2, valid = {args = v('{"true"}', "['true']")},
+                               py = "subprocess.check_call({1}, **{2})"},
+  ["subprocess.check_output"] = {always = 2, valid = {args = v('{"true"}', "['true']")},
+                                 py = "subprocess.check_output({1}, **{2})"},
+  ["subprocess.CompletedProcess"] = {kinds = {args = "any", returncode = "any", stdout = "any", stderr = "any"}},
+  -- a child that has not ended yet: a timeout of 0 or less is then
+  -- TimeoutExpired on both sides, not a race with the child's exit
+  ["proc:communicate"] = {kinds = {input = "bytes"}, recv = v('M.subprocess.Popen({"sleep", "0.2"})',
+                                                             "subprocess.Popen(['sleep', '0.2'])")},
+  ["proc:wait"] = {recv = v('M.subprocess.Popen({"sleep", "0.2"})', "subprocess.Popen(['sleep', '0.2'])")},
+  -- whether the child has ended decides Python's answer to a bad signal
+  ["proc:send_signal"] = {py = false},
   -- binascii
   ["binascii.unhexlify"] = {valid = {hexstr = v('"00"', "b'00'")}},
   ["binascii.a2b_hex"] = {valid = {hexstr = v('"00"', "b'00'")}},
@@ -678,6 +695,8 @@ M.RECEIVER = {
   r = v('M.parse.urlparse("http://u:p@h:1/p;x?q#f")', "urllib.parse.urlparse('http://u:p@h:1/p;x?q#f')"),
   Class = v("M.class.object"),
   cls = v("M.errors.OSError"),
+  proc = v('M.subprocess.Popen({"true"})', "subprocess.Popen(['true'])"),
+  cp = v('M.subprocess.run({"true"})', "subprocess.run(['true'])"),
   err = v('M.errors.OSError(111, "x")'),
 }
 
@@ -690,14 +709,14 @@ M.CLOSABLE = {sock = true, file = true, epoll = true, sel = true, server = true,
 -- moonsock's own: their functions need a py in FUNCS to be compared).
 M.PYMOD = {socket = "socket", select = "select", selectors = "selectors", socketserver = "socketserver",
            asyncore = "asyncore", asynchat = "asynchat", ipaddress = "ipaddress", parse = "urllib.parse",
-           binascii = "binascii", posix = "os", thread = "_thread", ssl = "ssl"}
+           binascii = "binascii", posix = "os", thread = "_thread", ssl = "ssl", subprocess = "subprocess"}
 
 -- The module each prefix calls (the Lua side's M.<prefix>).
 M.MODULES = {socket = "socket", task = "task", thread = "thread", select = "select", selectors = "selectors",
              socketserver = "socketserver", asyncore = "asyncore", asynchat = "asynchat",
              ipaddress = "ipaddress", parse = "urllib.parse", binascii = "binascii", errno = "errno",
              posix = "moonsock.posix", class = "moonsock.class", errors = "moonsock.errors",
-             repr = "moonsock.repr", repl = "repl", ssl = "ssl"}
+             repr = "moonsock.repr", repl = "repl", ssl = "ssl", subprocess = "subprocess"}
 
 -- ---------------------------------------------------------------------------
 -- Cases
@@ -1185,7 +1204,7 @@ M.PY_PRELUDE = [=[
 import warnings
 warnings.simplefilter('ignore')
 import sys, os, io, gc, signal, socket, select, selectors, socketserver, asyncore, asynchat, ipaddress
-import urllib.parse, binascii, errno, ssl, threading, queue, time, _thread, collections
+import urllib.parse, binascii, errno, ssl, threading, queue, time, _thread, collections, subprocess
 sys.setrecursionlimit(10000)
 HUGE_B = b'x' * HUGE_N
 HUGE_T = 'x' * HUGE_N
