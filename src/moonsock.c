@@ -80,6 +80,7 @@ static int moonsock_open_modules_p(lua_State *L) {
   moonsock_preload(L, "errno", ms_open_errno);
   moonsock_preload(L, "moonsock.core.luasocket", ms_open_luasocket);
   moonsock_preload(L, "mime.core", ms_open_mime);
+  moonsock_preload(L, "moonsock.core.stream", ms_open_stream);
   moonsock_preload(L, "moonsock", luaopen_moonsock); /* in bin/moonsock as in stock Lua */
   moonsock_preload_embedded(L);
 
