@@ -180,10 +180,24 @@ static void stream_flush_c(int fd) {
   if (fd == STDERR_FILENO) fflush(stderr);
 }
 
-/* Stack: 1 the file (to return), 2 the bytes, 3 how many are written.
- * ctx: the fd code, and 0x200 when the results are print's (none, and
- * errors ignored, as lua_writestring ignores them). */
+/* Stack: 1 the file (to return), 2 the bytes, 3 how many are written, 4
+ * the number of an argument that is no string (0: none) and 5 that
+ * argument: liolib writes the ones before it, then raises. ctx: the fd
+ * code, and STREAM_PRINT when the results are print's (none, and errors
+ * ignored, as lua_writestring ignores them). */
 #define STREAM_PRINT 0x200
+
+/* luaL_typeerror's text for the value at idx, raised as argument arg. */
+static int stream_type_error(lua_State *L, int arg, int idx) {
+  const char *got;
+  if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING)
+    got = lua_tostring(L, -1);
+  else if (lua_type(L, idx) == LUA_TLIGHTUSERDATA)
+    got = "light userdata";
+  else
+    got = luaL_typename(L, idx);
+  return luaL_argerror(L, arg, lua_pushfstring(L, "string expected, got %s", got));
+}
 
 static int stream_write_k(lua_State *L, int status, lua_KContext ctx) {
   int code = (int)ctx;
@@ -230,12 +244,13 @@ static int stream_write_k(lua_State *L, int status, lua_KContext ctx) {
     lua_replace(L, 3);
   }
   if (print) return 0;
+  if (lua_tointeger(L, 4)) return stream_type_error(L, (int)lua_tointeger(L, 4), 5);
   lua_settop(L, 1);
   return 1;
 }
 
 /* Appends argument i as liolib's g_write writes it: numbers in Lua's
- * formats, strings as they are, anything else the same argument error. */
+ * formats, strings as they are. */
 static void stream_add_arg(lua_State *L, luaL_Buffer *b, int i) {
   if (lua_type(L, i) == LUA_TNUMBER) {
     char num[64];
@@ -313,9 +328,13 @@ static int stream_wrapper(lua_State *L) {
     lua_callk(L, top - first + 1, LUA_MULTRET, top, stream_handler_k);
     return stream_handler_k(L, LUA_OK, top);
   }
+  int bad = 0;
+  if (how != HOW_PRINT)
+    for (int i = first; i < top && !bad; i++)
+      if (lua_type(L, i) != LUA_TNUMBER && lua_type(L, i) != LUA_TSTRING) bad = i;
   luaL_Buffer b;
   luaL_buffinit(L, &b);
-  for (int i = first; i < top; i++) {
+  for (int i = first; i < (bad ? bad : top); i++) {
     if (how == HOW_PRINT) {
       luaL_tolstring(L, i, NULL);
       luaL_addvalue(&b);
@@ -326,12 +345,18 @@ static int stream_wrapper(lua_State *L) {
   }
   if (how == HOW_PRINT) luaL_addchar(&b, '\n');
   luaL_pushresult(&b);
-  /* 1 file, 2 bytes, 3 written */
+  /* 1 file, 2 bytes, 3 written, 4 bad, 5 its value */
   lua_insert(L, 1);
   lua_pushvalue(L, top + 1);
   lua_insert(L, 1);
-  lua_settop(L, 2);
+  if (bad) lua_pushvalue(L, bad + 2);
+  else lua_pushnil(L);
+  lua_replace(L, 3);
+  lua_settop(L, 3);
   lua_pushinteger(L, 0);
+  lua_insert(L, 3);
+  lua_pushinteger(L, bad);
+  lua_insert(L, 4);
   stream_flush_c(code & 0xff);
   return stream_write_k(L, LUA_OK, code | (how == HOW_PRINT ? STREAM_PRINT : 0));
 }
