@@ -460,6 +460,7 @@ local SECTION_TITLES = {
   ["Chat channels"] = true, ["Producers"] = true, ["Deques"] = true, ["Address and network objects"] = true,
   ["Iterators"] = true, ["Result objects"] = true, ["Context objects"] = true, ["SSLSocket objects"] = true,
   ["SSLObject and MemoryBIO objects"] = true, ["LuaSocket"] = true, ["LuaSec"] = true,
+  ["Standard streams"] = true,
 }
 
 -- Parses "### prefix.name(args)" / "### prefix:name(args)" / "### cls(args)".
