@@ -217,6 +217,34 @@ print(len(data), data == expect)
     assert.is_true(ticks >= 20, "ticks while stdout was full: " .. tostring(ticks))
   end)
 
+  it("writes of two tasks to a full pipe do not interleave", function()
+    local child = temp([[
+local task = require "task"
+local a = task.spawn(function() io.write(string.rep("a", 300000), "\n") end)
+local b = task.spawn(function() io.stdout:write(string.rep("b", 300000), "\n") end)
+print(string.rep("c", 100000))
+a:join()
+b:join()
+]], ".lua")
+    local reader = temp([[
+import sys, time
+time.sleep(0.3)
+parts = []
+while True:
+    part = sys.stdin.buffer.read1(8192)
+    if not part:
+        break
+    parts.append(part)
+    time.sleep(0.001)
+data = b"".join(parts).decode()
+print(sorted(data.split("\n")) == ["", "a" * 300000, "b" * 300000, "c" * 100000])
+]], ".py")
+    local out = helpers.run(ms .. " " .. q(child) .. " | python3 " .. q(reader))
+    os.remove(child)
+    os.remove(reader)
+    assert.are.equal("True\n", out)
+  end)
+
   it("stderr is written at once", function()
     local child = temp([[
 local task = require "task"

@@ -74,6 +74,7 @@ function M.install()
     end
   end
 
+  -- luacheck: push ignore 121 122
   local methods = getmetatable(stdin).__index
   methods.read = stream.wrap(methods.read, "method", readable, nil, read)
   methods.lines = stream.wrap(methods.lines, "method", readable, nil, lines_of(true))
@@ -81,7 +82,8 @@ function M.install()
   io.read = stream.wrap(io.read, "input", readable, io.input, read)
   io.lines = stream.wrap(io.lines, "lines", readable, io.input, lines_of(false))
   io.write = stream.wrap(io.write, "output", writable, io.output)
-  print = stream.wrap(print, "print", writable, stdout) -- luacheck: ignore 121
+  print = stream.wrap(print, "print", writable, stdout)
+  -- luacheck: pop
 end
 
 return M
