@@ -245,6 +245,22 @@ print(sorted(data.split("\n")) == ["", "a" * 300000, "b" * 300000, "c" * 100000]
     assert.are.equal("True\n", out)
   end)
 
+  it("io.read at the REPL on a terminal lets tasks print while it waits", function()
+    local pty = require "spec.support.pty"
+    local t = pty.start("env MOONSOCK_HISTORY= " .. ms)
+    finally(function() t:close() end)
+    assert.is_true((t:wait("\n>$")))
+    t:line('T = require "task"')
+    assert.is_true((t:wait("\n>$")))
+    t:line('T.spawn(function() for i = 1, 3 do T.sleep(0.05) print("tick", i) end end) x = io.read()')
+    local ok, screen = t:wait("tick\\s+3", 5)
+    assert.is_true(ok, screen)
+    t:line("typed here")
+    t:line("=x")
+    ok, screen = t:wait("'typed here'\n>$", 5)
+    assert.is_true(ok, screen)
+  end)
+
   it("stderr is written at once", function()
     local child = temp([[
 local task = require "task"
