@@ -261,6 +261,40 @@ print(sorted(data.split("\n")) == ["", "a" * 300000, "b" * 300000, "c" * 100000]
     assert.is_true(ok, screen)
   end)
 
+  it("stdin and stdout on a socket", function()
+    local driver = temp([[
+import socket, subprocess, sys, time
+a, b = socket.socketpair()
+child = """
+local task = require "task"
+local ticks = 0
+local tk = task.spawn(function() while true do task.sleep(0.01) ticks = ticks + 1 end end)
+for line in io.lines() do io.write(line:upper(), " ", ticks >= 10 and "ticked" or "still", "\\n") ticks = 0 end
+io.write(string.rep("z", 500000), "\\n")
+tk:cancel()
+"""
+p = subprocess.Popen([sys.argv[1], "-e", child], stdin=b, stdout=b)
+b.close()
+out = b""
+for w in [b"one\n", b"two\n"]:
+    time.sleep(0.2)
+    a.sendall(w)
+    out += a.recv(100)
+a.shutdown(socket.SHUT_WR)
+time.sleep(0.3)
+while True:
+    d = a.recv(65536)
+    if not d:
+        break
+    out += d
+p.wait()
+print(out == b"ONE ticked\nTWO ticked\n" + b"z" * 500000 + b"\n", p.returncode)
+]], ".py")
+    local out = helpers.run("python3 " .. q(driver) .. " " .. ms)
+    os.remove(driver)
+    assert.are.equal("True 0\n", out)
+  end)
+
   it("stderr is written at once", function()
     local child = temp([[
 local task = require "task"
