@@ -473,6 +473,7 @@ local SECTION_TITLES = {
   ["Iterators"] = true, ["Result objects"] = true, ["Context objects"] = true, ["SSLSocket objects"] = true,
   ["SSLObject and MemoryBIO objects"] = true,
   ["Popen objects"] = true, ["CompletedProcess objects"] = true, ["LuaSocket"] = true, ["LuaSec"] = true,
+  ["Standard streams"] = true,
 }
 
 -- Parses "### prefix.name(args)" / "### prefix:name(args)" / "### cls(args)".

@@ -4,6 +4,7 @@
  */
 #include "io.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,18 +102,36 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   }
 }
 
+static int make_poll(ms_io *io) {
+  io->poll = malloc(sizeof *io->poll);
+  if (!io->poll) return UV_ENOMEM;
+  int rc = uv_poll_init_socket(io->loop, io->poll, io->fd);
+  if (rc) {
+    free(io->poll);
+    io->poll = NULL;
+    return rc;
+  }
+  io->poll->data = io;
+  return 0;
+}
+
+/* libuv makes every fd it polls non-blocking. An inherited fd (stdin,
+ * stdout) shares that flag with the other processes using its open file,
+ * which would then see EAGAIN where they expect to block: it is put back. */
+int ms_io_prepare(ms_io *io) {
+  if (io->fd < 0) return UV_EBADF;
+  if (io->poll) return 0;
+  int flags = fcntl(io->fd, F_GETFL);
+  int rc = make_poll(io);
+  if (flags >= 0) fcntl(io->fd, F_SETFL, flags);
+  return rc;
+}
+
 int ms_io_wait(ms_io *io, ms_waiter *w, int events) {
   if (io->fd < 0) return UV_EBADF;
   if (!io->poll) {
-    io->poll = malloc(sizeof *io->poll);
-    if (!io->poll) return UV_ENOMEM;
-    int rc = uv_poll_init_socket(io->loop, io->poll, io->fd);
-    if (rc) {
-      free(io->poll);
-      io->poll = NULL;
-      return rc;
-    }
-    io->poll->data = io;
+    int rc = make_poll(io);
+    if (rc) return rc;
   }
   /* Appended: several tasks waiting on one socket (acceptors, readers)
    * are woken, and so served, in the order they came. */

@@ -49,6 +49,9 @@ struct ms_io {
 void ms_io_init(ms_io *io, uv_loop_t *loop, ms_iomap *map, int fd);
 ms_io *ms_iomap_get(ms_iomap *map, int fd);
 void ms_iomap_free(ms_iomap *map);
+/* Makes io's poll handle now, leaving the fd's O_NONBLOCK as it was (for an
+ * inherited fd); 0, or a libuv error code (UV_EPERM: a regular file). */
+int ms_io_prepare(ms_io *io);
 /* Starts waiting for events on io; returns 0 or a libuv error code. */
 int ms_io_wait(ms_io *io, ms_waiter *w, int events);
 /* Stops a wait that has not ended yet (a timeout, a cancel). */

@@ -81,6 +81,7 @@ static int moonsock_open_modules_p(lua_State *L) {
   moonsock_preload(L, "moonsock.core.luasocket", ms_open_luasocket);
   moonsock_preload(L, "mime.core", ms_open_mime);
   moonsock_preload(L, "moonsock.core.process", ms_open_process);
+  moonsock_preload(L, "moonsock.core.stream", ms_open_stream);
   moonsock_preload(L, "moonsock", luaopen_moonsock); /* in bin/moonsock as in stock Lua */
   moonsock_preload_embedded(L);
 

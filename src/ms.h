@@ -88,6 +88,10 @@ int ms_park(lua_State *L, double timeout, lua_KContext ctx, lua_KFunction k);
  * UV_WRITABLE). */
 int ms_park_io(lua_State *L, ms_io *io, int events, double timeout,
                lua_KContext ctx, lua_KFunction k);
+/* 1 where ms_park can wait without raising: in a task at a point that can
+ * yield, or outside any task while the loop is not running. Code that has a
+ * blocking way to do its work (stdio) takes it elsewhere. */
+int ms_can_park(lua_State *L);
 /* Why the caller's task was last woken (an enum ms_wake). */
 int ms_wake_reason(lua_State *L);
 /* After a wake other than MS_WAKE_READY: raises the matching error (timed
@@ -151,6 +155,7 @@ int ms_open_posix(lua_State *L);    /* "moonsock.posix": fork, waitpid, _exit...
 int ms_open_luasocket(lua_State *L); /* "moonsock.core.luasocket": clocks, fd limit */
 int ms_open_mime(lua_State *L);     /* "mime.core": LuaSocket's codecs */
 int ms_open_process(lua_State *L);  /* "moonsock.core.process": child processes */
+int ms_open_stream(lua_State *L);   /* "moonsock.core.stream": fds 0-2 without blocking */
 void ms_socket_constants(lua_State *L); /* sets every constant into the table on top */
 
 /* Registry key (a light userdata address) of the Lua-side error factory. */

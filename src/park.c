@@ -137,6 +137,12 @@ int ms_park_timed(lua_State *L, double timeout, lua_KContext ctx, lua_KFunction 
   return park_task(L, rt, t, ctx, k);
 }
 
+int ms_can_park(lua_State *L) {
+  ms_runtime *rt = ms_rt(L);
+  if (rt->current) return lua_isyieldable(L);
+  return !rt->running;
+}
+
 int ms_park(lua_State *L, double timeout, lua_KContext ctx, lua_KFunction k) {
   return ms_park_timed(L, timeout, ctx, k, 0);
 }

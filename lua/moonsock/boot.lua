@@ -42,4 +42,7 @@ if package.loaded.socket ~= nil or package.loaded["socket.core"] ~= nil then
   require("moonsock.luasocket.takeover")(package.loaded)
 end
 
+-- io.read and io.write on a pipe or terminal park only their task.
+require("moonsock.stdio").install()
+
 return true

@@ -74,32 +74,40 @@ function M.scan_number(peek, f, op)
   return start, n, not overflow
 end
 
--- parse_formats(readers, fname, ...) -> fmts: each format becomes its reader
--- (readers.n, .l, .L, .a) or an integer count before any byte is read, so
--- a bad format consumes nothing; no format is "l".
-function M.parse_formats(readers, fname, ...)
+-- parse_formats_from(readers, fname, first, ...) -> fmts: each format becomes
+-- its reader (readers.n, .l, .L, .a) or an integer count before any byte is
+-- read, so a bad format consumes nothing; no format is "l". An argument
+-- error counts the first format as argument number first (liolib's lines
+-- iterator says #2).
+function M.parse_formats_from(readers, fname, first, ...)
   local n = select("#", ...)
   local fmts = {n = n}
   for i = 1, n do
     local fmt = select(i, ...)
+    local argn = i + first - 1
     if type(fmt) == "number" then
       local c = tointeger(fmt)
-      if not c then argerror(i, fname, "number has no integer representation") end
-      if c < 0 then argerror(i, fname, "count must be non-negative") end
+      if not c then argerror(argn, fname, "number has no integer representation") end
+      if c < 0 then argerror(argn, fname, "count must be non-negative") end
       fmts[i] = c
     elseif type(fmt) == "string" then
       local ch = sub(fmt, 1, 1) == "*" and sub(fmt, 2, 2) or sub(fmt, 1, 1)
       local r = readers[ch]
-      if not r then argerror(i, fname, "invalid format") end
+      if not r then argerror(argn, fname, "invalid format") end
       fmts[i] = r
     else
-      argerror(i, fname, "string expected, got " .. (fmt == nil and "nil" or typename(fmt)))
+      argerror(argn, fname, "string expected, got " .. (fmt == nil and "nil" or typename(fmt)))
     end
   end
   if n == 0 then
     fmts[1], fmts.n = readers.l, 1
   end
   return fmts
+end
+
+-- parse_formats(readers, fname, ...): the same, counting from #1.
+function M.parse_formats(readers, fname, ...)
+  return M.parse_formats_from(readers, fname, 1, ...)
 end
 
 -- read_formats(f, op, fmts, chars, zero) -> values: g_read, one value per
