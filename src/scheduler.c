@@ -6,7 +6,7 @@
  * joiners woken), the run loop and its end, and a fork's child.
  *
  * Parking (park.c), off-loop work (work.c), the Lua task type (task.c) and
- * SIGINT (sigint.c) sit on top of this file; it calls none of them.
+ * signals (signal.c) sit on top of this file; it calls none of them.
  */
 #include <stdlib.h>
 #include <string.h>

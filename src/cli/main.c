@@ -236,7 +236,7 @@ static int cli_pmain(lua_State *L) {
   luaL_openlibs(L);
   ms_runtime *rt = ms_runtime_open(L, NULL);
   ms_sched_on_main_error(rt, cli_main_error);
-  ms_sigint_install(rt);
+  ms_signal_install(rt);
   cli_createargtable(L, argv, argc, script);
   lua_gc(L, LUA_GCRESTART);
   lua_gc(L, LUA_GCGEN, 0, 0);
