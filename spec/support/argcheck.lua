@@ -328,8 +328,6 @@ KIND.changes = {valid = v('{fragment = ""}', "{'fragment': ''}"),
 KIND.sockoptval = {valid = v("4096", "4096"),
                    wrong = {"table", "fn", "co", "ud", "str_b", "nan", "inf", "float", "maxint", "minint", "neg"}}
 KIND.port = {valid = v("0", "0"), wrong = join(TYPES, {"nan", "inf", "neg", "minint", "maxint", "float", "nul_t"})}
--- posix.signal's handler: SIG_DFL (0), SIG_IGN (1) or "flag"
-KIND.sighandler = {valid = v('"flag"'), wrong = join(TYPES, {"str", "nan", "neg", "maxint", "float"})}
 KIND.parts = {valid = v('{"http", "h", "/p", "", "q", "f"}', "('http', 'h', '/p', '', 'q', 'f')"),
               wrong = {"bool", "fn", "co", "ud", "str", "num", "parts_short", "parts_num"}}
 
@@ -621,9 +619,6 @@ M.FUNCS = {
   ["posix.strerror"] = {valid = {code = v("1", "1")}},
   -- moonsock's own: no counterpart in Python's os; SIGUSR2 (12) is nobody's here
   ["posix.set_pdeathsig"] = {py = false},
-  ["posix.signal"] = {py = false, kinds = {handler = "sighandler"}, valid = {sig = v("12")},
-                      after = {l = "M.posix.signal(12, M.posix.SIG_DFL)"}},
-  ["posix.signal_caught"] = {py = false, valid = {sig = v("12")}},
   ["posix.umask"] = {valid = {mask = v("18", "18")},
                      after = {l = "M.posix.umask(E.umask)", p = "os.umask(E.umask)"}},
   -- moonsock.class
