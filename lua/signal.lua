@@ -141,7 +141,12 @@ function M.getsignal(signalnum)
   return handlers[check_signum(signalnum, 1, "getsignal")]
 end
 
-function M.raise_signal(signalnum) core.raise_signal(check_signum(signalnum, 1, "raise_signal")) end
+function M.raise_signal(signalnum)
+  if math.type(signalnum) ~= "integer" then
+    argerror(1, "raise_signal", "integer expected, got " .. (math.type(signalnum) or typename(signalnum)))
+  end
+  core.raise_signal(signalnum)
+end
 
 function M.strsignal(signalnum) return core.strsignal(check_signum(signalnum, 1, "strsignal")) end
 

@@ -82,10 +82,16 @@ void ms_task_wake(ms_task *t, int reason) {
     *t->work_link = NULL;
     t->work_link = NULL;
   }
-  if (t->co)
+  if (t->co) {
     ms_sched_enqueue(t->rt, t);
-  else
+  } else {
     t->state = MS_T_READY; /* a wait outside any task: its loop sees this */
+    /* ... once its loop turn ends. A deadline already past fires at the top
+     * of the turn, before the poll, which would then block as long as any
+     * other handle or timer asks (libuv 1.44 does not shorten it): stopping
+     * the loop makes that poll return at once. */
+    uv_stop(t->rt->loop);
+  }
 }
 
 void ms_sched_io_ready(ms_waiter *w, int status) {

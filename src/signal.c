@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,9 +258,11 @@ static int signal_int_ready(lua_State *L) {
 
 /* ---- Python's functions ---- */
 
+/* Python checks no range: raise() answers (0 sends nothing, as kill). */
 static int signal_raise_signal(lua_State *L) {
-  int sig = signal_check_signum(L, 1);
-  if (raise(sig) != 0) return ms_raise_errno(L, errno);
+  lua_Integer sig = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, sig >= INT_MIN && sig <= INT_MAX, 1, "Python int too large to convert to C int");
+  if (raise((int)sig) != 0) return ms_raise_errno(L, errno);
   return 0;
 }
 
@@ -286,10 +289,11 @@ static int signal_valid_signals(lua_State *L) {
   return 1;
 }
 
+/* Python takes a C int and passes it on as alarm's unsigned. */
 static int signal_alarm(lua_State *L) {
   lua_Integer s = luaL_checkinteger(L, 1);
-  luaL_argcheck(L, s >= 0 && s <= UINT_MAX, 1, "Python int too large to convert to C unsigned int");
-  lua_pushinteger(L, alarm((unsigned)s));
+  luaL_argcheck(L, s >= INT_MIN && s <= INT_MAX, 1, "Python int too large to convert to C int");
+  lua_pushinteger(L, alarm((unsigned)(int)s));
   return 1;
 }
 
@@ -321,8 +325,9 @@ static int signal_push_itimer(lua_State *L, const struct itimerval *v) {
 static int signal_setitimer(lua_State *L) {
   int which = (int)luaL_checkinteger(L, 1);
   double value = luaL_checknumber(L, 2), interval = luaL_checknumber(L, 3);
-  luaL_argcheck(L, value >= 0 && value < 1e15, 2, "seconds out of range");
-  luaL_argcheck(L, interval >= 0 && interval < 1e15, 3, "interval out of range");
+  /* A negative time is the kernel's EINVAL, as in Python. */
+  luaL_argcheck(L, fabs(value) < 1e15, 2, "timestamp too large to convert to C _PyTime_t");
+  luaL_argcheck(L, fabs(interval) < 1e15, 3, "timestamp too large to convert to C _PyTime_t");
   struct itimerval nv, ov;
   nv.it_value = signal_seconds_tv(value);
   nv.it_interval = signal_seconds_tv(interval);
