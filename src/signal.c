@@ -413,6 +413,9 @@ static void signal_push_constants(lua_State *L) {
 #ifdef SIGPOLL
       {"SIGPOLL", SIGPOLL},
 #endif
+#ifdef SIGCLD
+      {"SIGCLD", SIGCLD},
+#endif
 #ifdef SIGPWR
       {"SIGPWR", SIGPWR},
 #endif
