@@ -32,10 +32,23 @@ end
 M.SIG_DFL, M.SIG_IGN = 0, 1
 local SIG_DFL, SIG_IGN, SIGINT, NSIG = M.SIG_DFL, M.SIG_IGN, M.SIGINT, M.NSIG
 
-M.ItimerError = errors.ItimerError or errors.define("ItimerError", errors.OSError)
+-- Python's signal.itimer_error (alias ItimerError), named as it prints.
+M.ItimerError = errors["signal.itimer_error"] or errors.define("signal.itimer_error", errors.OSError)
+
+local INT_MIN, INT_MAX = -(1 << 31), (1 << 31) - 1
+
+-- An integer argument that Python converts to a C int.
+local function check_int(v, n, fname)
+  if math.type(v) ~= "integer" then
+    argerror(n, fname, "integer expected, got " .. (math.type(v) or typename(v)))
+  end
+  if v < INT_MIN or v > INT_MAX then argerror(n, fname, "Python int too large to convert to C int") end
+  return v
+end
 
 -- default_int_handler(signum, frame): raises KeyboardInterrupt.
-function M.default_int_handler()
+function M.default_int_handler(signum)
+  check_int(signum, 1, "default_int_handler")
   error(errors.KeyboardInterrupt(), 0)
 end
 local default_int_handler = M.default_int_handler
@@ -48,9 +61,7 @@ end
 
 -- Python's checks of a signal number: an integer, then its range.
 local function check_signum(s, n, fname)
-  if math.type(s) ~= "integer" then
-    argerror(n, fname, "integer expected, got " .. (math.type(s) or typename(s)))
-  end
+  check_int(s, n, fname)
   if s < 1 or s >= NSIG then error(errors.ValueError("signal number out of range"), 3) end
   return s
 end
@@ -142,10 +153,7 @@ function M.getsignal(signalnum)
 end
 
 function M.raise_signal(signalnum)
-  if math.type(signalnum) ~= "integer" then
-    argerror(1, "raise_signal", "integer expected, got " .. (math.type(signalnum) or typename(signalnum)))
-  end
-  core.raise_signal(signalnum)
+  core.raise_signal(check_int(signalnum, 1, "raise_signal"))
 end
 
 function M.strsignal(signalnum) return core.strsignal(check_signum(signalnum, 1, "strsignal")) end
@@ -153,10 +161,7 @@ function M.strsignal(signalnum) return core.strsignal(check_signum(signalnum, 1,
 M.valid_signals = core.valid_signals
 
 function M.alarm(seconds)
-  if math.type(seconds) ~= "integer" then
-    argerror(1, "alarm", "integer expected, got " .. (math.type(seconds) or typename(seconds)))
-  end
-  return core.alarm(seconds)
+  return core.alarm(check_int(seconds, 1, "alarm"))
 end
 
 local function itimer_result(a, b)
@@ -164,15 +169,13 @@ local function itimer_result(a, b)
   return a, b
 end
 
-local function check_which(which, fname)
-  if math.type(which) ~= "integer" then
-    argerror(1, fname, "integer expected, got " .. (math.type(which) or typename(which)))
-  end
-end
+local function check_which(which, fname) check_int(which, 1, fname) end
 
+-- Python's limit: seconds as a C int64 of nanoseconds.
 local function check_seconds(v, n, fname)
   if type(v) ~= "number" then argerror(n, fname, "number expected, got " .. typename(v)) end
   if v ~= v then error(errors.ValueError("Invalid value NaN (not a number)"), 3) end
+  if v >= 9223372036 or v <= -9223372036 then argerror(n, fname, "timestamp too large to convert to C _PyTime_t") end
   return v
 end
 
@@ -193,9 +196,7 @@ end
 
 -- pthread_sigmask(how, mask) -> the previous mask, a sorted list.
 function M.pthread_sigmask(how, mask)
-  if math.type(how) ~= "integer" then
-    argerror(1, "pthread_sigmask", "integer expected, got " .. (math.type(how) or typename(how)))
-  end
+  check_int(how, 1, "pthread_sigmask")
   if type(mask) ~= "table" then argerror(2, "pthread_sigmask", "table expected, got " .. typename(mask)) end
   for i = 1, #mask do
     local s = mask[i]
@@ -212,9 +213,7 @@ end
 -- set_wakeup_fd(fd) -> the previous fd (-1 for none): a byte, the signal's
 -- number, is written to fd for each signal a Lua handler takes.
 function M.set_wakeup_fd(fd, opts)
-  if math.type(fd) ~= "integer" then
-    argerror(1, "set_wakeup_fd", "integer expected, got " .. (math.type(fd) or typename(fd)))
-  end
+  check_int(fd, 1, "set_wakeup_fd")
   if opts ~= nil and type(opts) ~= "table" then
     argerror(2, "set_wakeup_fd", "table expected, got " .. typename(opts))
   end

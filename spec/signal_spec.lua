@@ -120,10 +120,9 @@ show(lambda: signal.raise_signal(signal.NSIG + 1))
     local function show(f, ...)
       local ok, err = pcall(f, ...)
       if ok then return "ok " .. tostring(err) end
-      for _, cls in ipairs {"ItimerError", "ValueError", "OSError"} do
-        if errors[cls]:matches(err) then
-          return (cls == "ItimerError" and "itimer_error" or cls) .. ": " .. tostring(err)
-        end
+      if signal.ItimerError:matches(err) then return "itimer_error: " .. tostring(err) end
+      for _, cls in ipairs {"ValueError", "OSError"} do
+        if errors[cls]:matches(err) then return cls .. ": " .. tostring(err) end
       end
       return "other: " .. tostring(err)
     end
