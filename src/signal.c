@@ -60,8 +60,10 @@ int ms_signal_raise_pending(lua_State *L) {
 static void signal_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   ms_runtime *rt = ms_rt(L);
-  if (!signal_is_target(rt)) return; /* a hook left on a thread that is not the target */
   lua_sethook(L, NULL, 0, 0);
+  /* Set on the thread that runs the target: off it, the next blocking call
+   * of the target raises instead (ms_park_check). */
+  if (!signal_is_target(rt)) return;
   if (rt->interrupt) {
     rt->interrupt = 0;
     ms_raise(L, "KeyboardInterrupt", 0, "");
