@@ -19,6 +19,7 @@
 --   port defaults to 8888 (0: a free port, shown in the banner), workers to
 --   the number of CPUs the process may use, host to "127.0.0.1".
 local posix = require "moonsock.posix"
+local signal = require "signal"
 local socket = require "socket"
 local task = require "task"
 
@@ -47,10 +48,11 @@ holder:setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
 holder:bind({HOST, PORT})
 PORT = holder:getsockname()[2]
 
--- A C signal handler cannot run Lua code: SIGTERM and ^C only set a flag,
--- which the parent looks at.
-posix.signal(posix.SIGTERM, "flag")
-posix.signal(posix.SIGINT, "flag")
+-- SIGTERM and ^C only note the signal: the parent looks between its naps.
+local caught = {}
+local function note(sig) caught[#caught + 1] = sig end
+signal.signal(signal.SIGTERM, note)
+signal.signal(signal.SIGINT, note)
 
 -- Each worker writes a byte here once it listens.
 local ready_r, ready_w = socket.socketpair()
@@ -64,8 +66,8 @@ local function start_worker(number)
     return
   end
   -- In the worker: SIGTERM kills it; ^C is for the parent to handle.
-  posix.signal(posix.SIGTERM, posix.SIG_DFL)
-  posix.signal(posix.SIGINT, posix.SIG_IGN)
+  signal.signal(signal.SIGTERM, signal.SIG_DFL)
+  signal.signal(signal.SIGINT, signal.SIG_IGN)
   posix.set_pdeathsig(posix.SIGTERM)
   if posix.getppid() ~= parent then posix._exit(1) end -- it died before that line
   holder:close()
@@ -84,7 +86,7 @@ for _ = 1, WORKERS do ready_r:recv(1) end
 print(string.format("echo server on %s:%d, %d workers", HOST, PORT, WORKERS))
 io.stdout:flush()
 
-while not (posix.signal_caught(posix.SIGTERM) or posix.signal_caught(posix.SIGINT)) do
+while #caught == 0 do
   local pid, status = posix.waitpid(-1, posix.WNOHANG)
   if pid ~= 0 then
     local number = workers[pid]

@@ -26,6 +26,7 @@ local sslmod = require "ssl"
 local errno = require "errno"
 local posix = require "moonsock.posix"
 local subprocess = require "subprocess"
+local signalmod = require "signal"
 local class = require "moonsock.class"
 local h = require "spec.support.helpers"
 
@@ -431,7 +432,7 @@ end
 local modules = {socket = socket, task = task, thread = thread, errors = errors, repr = repr,
                  select = selectmod, selectors = selectors, socketserver = socketserver, asyncore = asyncore,
                  asynchat = asynchat, ipaddress = ipaddress, parse = parse, binascii = binascii, errno = errno,
-                 posix = posix, class = class, ssl = sslmod, subprocess = subprocess}
+                 posix = posix, class = class, ssl = sslmod, subprocess = subprocess, signal = signalmod}
 
 -- The modules added after the first five, with the section documenting
 -- each and the Python module its "same" names are looked up in.
@@ -446,6 +447,7 @@ local NEW_MODULES = {
   {prefix = "ssl", section = "ssl", py = "ssl"},
   {prefix = "binascii", section = "binascii", py = "binascii"},
   {prefix = "errno", section = "errno", py = "errno"},
+  {prefix = "signal", section = "signal", py = "signal"},
   {prefix = "posix", section = "moonsock.posix", py = "os"},
   {prefix = "subprocess", section = "subprocess", py = "subprocess"},
   {prefix = "class", section = "moonsock.class", py = "builtins"},
@@ -460,6 +462,7 @@ local CONSTANTS_PY = {
   errno = {expr = "getattr(errno, n)", names = "errno"},
   ssl = {expr = "int(getattr(ssl, n))"},
   posix = {expr = "getattr(signal if n.startswith('SIG') else os, n)"},
+  signal = {expr = "int(getattr(signal, n))", names = "signal"},
 }
 
 -- Section titles: words only. Anything else is an API heading.
@@ -660,7 +663,7 @@ describe("docs/api.md", function()
   it("has the sections in the order of the brief", function()
     local want = {"The task model", "socket", "task", "Synchronisation objects", "thread",
                   "select", "selectors", "socketserver", "asyncore", "asynchat", "ipaddress", "urllib.parse",
-                  "ssl", "binascii", "errno", "moonsock.posix", "subprocess", "moonsock.class", "repl",
+                  "ssl", "binascii", "errno", "signal", "moonsock.posix", "subprocess", "moonsock.class", "repl",
                   "Command line", "moonsock.errors", "moonsock.repr"}
     assert.are.same(want, sections)
     local missing = {}
@@ -777,7 +780,7 @@ describe("docs/api.md", function()
     -- Modules define their classes when they load: load them all, so the
     -- answer does not depend on which specs ran before.
     for _, m in ipairs {"socket", "task", "thread", "select", "selectors", "socketserver", "asyncore",
-                        "asynchat", "ipaddress", "urllib.parse", "binascii", "errno", "moonsock.posix",
+                        "asynchat", "ipaddress", "urllib.parse", "binascii", "errno", "signal", "moonsock.posix",
                         "moonsock.makefile", "ssl"} do
       require(m)
     end

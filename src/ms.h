@@ -4,7 +4,7 @@
  *
  * Layers, bottom up: io.c (fd readiness over libuv) knows nothing of Lua;
  * errors.c raises Python's exceptions through lua/moonsock/errors.lua; the
- * scheduler (scheduler.c, with park.c, work.c, task.c and sigint.c on top;
+ * scheduler (scheduler.c, with park.c, work.c, task.c and signal.c on top;
  * its verbs for the front door in scheduler.h) runs tasks and parks them;
  * the modules (socket.c, select.c, resolver.c, posix.c, address.c...) bind
  * Python's; the front door moonsock.c opens and closes it all in a state.
@@ -33,7 +33,8 @@ enum ms_wake {
   MS_WAKE_CLOSED,    /* the socket was closed under the parked task */
   MS_WAKE_CANCEL,    /* task:cancel() */
   MS_WAKE_INTERRUPT, /* SIGINT, delivered to the main task */
-  MS_WAKE_DEADLOCK   /* nothing else can ever wake it */
+  MS_WAKE_DEADLOCK,  /* nothing else can ever wake it */
+  MS_WAKE_SIGNAL     /* a signal handler raised: the error is the main task's */
 };
 
 /* ---- opening (moonsock.c) ---- */
@@ -98,6 +99,10 @@ int ms_wake_reason(lua_State *L);
  * out, EBADF, cancelled, interrupted, deadlock); returns 0 on MS_WAKE_READY. */
 int ms_check_wake(lua_State *L);
 
+/* Raises the error a signal handler left for the caller (the main task, or
+ * the code outside any task when none lives); returns 0 when there is none. */
+int ms_signal_raise_pending(lua_State *L);
+
 /* Makes a task parked in ms_park ready to run with reason MS_WAKE_READY. */
 void ms_task_wake(ms_task *t, int reason);
 
@@ -152,6 +157,7 @@ int ms_open_resolver(lua_State *L); /* adds resolver functions to the table on t
 int ms_open_select(lua_State *L);   /* "select" */
 int ms_open_errno(lua_State *L);    /* "errno" */
 int ms_open_posix(lua_State *L);    /* "moonsock.posix": fork, waitpid, _exit... */
+int ms_open_signal(lua_State *L);   /* "moonsock.core.signal", under lua/signal.lua */
 int ms_open_luasocket(lua_State *L); /* "moonsock.core.luasocket": clocks, fd limit */
 int ms_open_mime(lua_State *L);     /* "mime.core": LuaSocket's codecs */
 int ms_open_process(lua_State *L);  /* "moonsock.core.process": child processes */

@@ -61,6 +61,7 @@ int ms_check_wake(lua_State *L) {
     case MS_WAKE_CLOSED: return ms_raise_errno(L, EBADF);
     case MS_WAKE_CANCEL: return ms_raise(L, "Cancelled", 0, "");
     case MS_WAKE_INTERRUPT: return ms_raise(L, "KeyboardInterrupt", 0, "");
+    case MS_WAKE_SIGNAL: return ms_signal_raise_pending(L);
     case MS_WAKE_DEADLOCK:
       return ms_raise(L, "RuntimeError", 0,
                       "deadlock: the task waits for something no other task can do");
@@ -78,6 +79,7 @@ static void park_check(lua_State *L, ms_runtime *rt, ms_task *t) {
       rt->interrupt = 0;
       ms_raise(L, "KeyboardInterrupt", 0, "");
     }
+    if (!ms_sched_main_alive(rt)) ms_signal_raise_pending(L);
     return;
   }
   if (t->cancel) {
@@ -88,6 +90,7 @@ static void park_check(lua_State *L, ms_runtime *rt, ms_task *t) {
     rt->interrupt = 0;
     ms_raise(L, "KeyboardInterrupt", 0, "");
   }
+  if (t == rt->main) ms_signal_raise_pending(L);
   if (!lua_isyieldable(L))
     luaL_error(L, "attempt to block in a non-yieldable context "
                   "(a metamethod or C callback that cannot yield)");

@@ -146,7 +146,7 @@ static int posix_waitstatus_to_exitcode(lua_State *L) {
 }
 
 /* ---- For prefork servers (socketserver.PreforkMixIn): how many workers,
- * workers that die with their parent, and a SIGTERM the supervisor sees. ---- */
+ * and workers that die with their parent (signals: src/signal.c). ---- */
 
 /* os.cpu_count(): the CPUs online; nil when unknown, as Python's None. */
 static int posix_cpu_count(lua_State *L) {
@@ -193,66 +193,13 @@ static int posix_set_pdeathsig(lua_State *L) {
 #endif
 }
 
-/* A Lua function cannot run inside a C signal handler (it may arrive in the
- * middle of the interpreter, or on one of libuv's threads), so a caught
- * signal only sets a flag, which the program polls with signal_caught. */
-static volatile sig_atomic_t caught[NSIG];
-
-static void posix_on_flag_signal(int sig) { caught[sig] = 1; }
-
-/* signal(sig, handler) -> the previous handler: Python's signal.signal with
- * SIG_DFL, SIG_IGN or "flag" (set a flag signal_caught reads) for handler.
- * The previous one is nil when it was set otherwise (moonsock's SIGINT
- * handler), as Python answers None. The flag is left as it is: a signal
- * caught before a switch to SIG_DFL can still be read after it. */
-static int posix_signal(lua_State *L) {
-  int sig = posix_check_signum(L, 1);
-  struct sigaction sa, old;
-  memset(&sa, 0, sizeof sa);
-  sigemptyset(&sa.sa_mask);
-  if (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "flag") == 0) {
-    sa.sa_handler = posix_on_flag_signal;
-    sa.sa_flags = SA_RESTART;
-  } else {
-    lua_Integer h = lua_isinteger(L, 2) ? lua_tointeger(L, 2) : -1;
-    luaL_argcheck(L, h == 0 || h == 1, 2, "SIG_DFL, SIG_IGN or \"flag\" expected");
-    sa.sa_handler = h == 0 ? SIG_DFL : SIG_IGN;
-  }
-  if (sigaction(sig, &sa, &old) < 0) return ms_raise_errno(L, errno);
-  if (old.sa_handler == SIG_DFL)
-    lua_pushinteger(L, 0);
-  else if (old.sa_handler == SIG_IGN)
-    lua_pushinteger(L, 1);
-  else if (old.sa_handler == posix_on_flag_signal)
-    lua_pushliteral(L, "flag");
-  else
-    lua_pushnil(L);
-  return 1;
-}
-
-/* signal_caught(sig) -> whether sig arrived (under "flag") since the last
- * call; clears the flag. */
-static int posix_signal_caught(lua_State *L) {
-  int sig = posix_check_signum(L, 1);
-  int was = caught[sig] != 0;
-  caught[sig] = 0;
-  lua_pushboolean(L, was);
-  return 1;
-}
-
-/* Adds the functions above and SIG_DFL/SIG_IGN to the module on top. */
+/* Adds the functions above to the module on top. */
 static void posix_open_prefork(lua_State *L) {
   static const luaL_Reg funcs[] = {{"cpu_count", posix_cpu_count},
                                    {"process_cpu_count", posix_process_cpu_count},
                                    {"set_pdeathsig", posix_set_pdeathsig},
-                                   {"signal", posix_signal},
-                                   {"signal_caught", posix_signal_caught},
                                    {NULL, NULL}};
   luaL_setfuncs(L, funcs, 0);
-  lua_pushinteger(L, 0); /* Python's signal.SIG_DFL and SIG_IGN values */
-  lua_setfield(L, -2, "SIG_DFL");
-  lua_pushinteger(L, 1);
-  lua_setfield(L, -2, "SIG_IGN");
 }
 
 /* _issock(path) -> true if path names a socket file itself (lstat: a

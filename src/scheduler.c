@@ -6,7 +6,7 @@
  * joiners woken), the run loop and its end, and a fork's child.
  *
  * Parking (park.c), off-loop work (work.c), the Lua task type (task.c) and
- * SIGINT (sigint.c) sit on top of this file; it calls none of them.
+ * signals (signal.c) sit on top of this file; it calls none of them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -82,10 +82,16 @@ void ms_task_wake(ms_task *t, int reason) {
     *t->work_link = NULL;
     t->work_link = NULL;
   }
-  if (t->co)
+  if (t->co) {
     ms_sched_enqueue(t->rt, t);
-  else
+  } else {
     t->state = MS_T_READY; /* a wait outside any task: its loop sees this */
+    /* ... once its loop turn ends. A deadline already past fires at the top
+     * of the turn, before the poll, which would then block as long as any
+     * other handle or timer asks (libuv 1.44 does not shorten it): stopping
+     * the loop makes that poll return at once. */
+    uv_stop(t->rt->loop);
+  }
 }
 
 void ms_sched_io_ready(ms_waiter *w, int status) {

@@ -79,12 +79,13 @@ ms_task *ms_spawn_main(lua_State *L, int nargs);
  * instead of being printed. */
 void ms_spawn_host(lua_State *L, int nargs);
 
-/* ---- SIGINT (sigint.c) ---- */
+/* ---- signals (signal.c) ---- */
 
 /* Delivers SIGINT as KeyboardInterrupt (the command's; a host keeps its own
  * handling). Ignored if the process started with SIGINT ignored. */
-void ms_sigint_install(ms_runtime *rt);
-/* Restores SIGINT's default and closes what ms_sigint_install made. */
-void ms_sigint_close(ms_runtime *rt);
+void ms_signal_install(ms_runtime *rt);
+/* Closes the signal module's watches; restores SIGINT's default if
+ * ms_signal_install set it. */
+void ms_signal_close(ms_runtime *rt);
 
 #endif

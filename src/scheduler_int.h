@@ -1,7 +1,7 @@
 /*
  * The scheduler's private header: the runtime and task structures, shared by
  * the scheduler's own files only (scheduler.c, park.c, work.c, task.c,
- * sigint.c). Everything else, the front door (moonsock.c) and the command
+ * signal.c). Everything else, the front door (moonsock.c) and the command
  * included, reaches the scheduler through the verbs of ms.h and scheduler.h.
  */
 #ifndef MS_SCHEDULER_INT_H
@@ -78,6 +78,8 @@ struct ms_runtime {
   volatile sig_atomic_t interrupt; /* a SIGINT not yet delivered */
   uv_async_t sigint_async;
   int sigint_installed;
+  uv_signal_t *signals[NSIG]; /* signal.c's watches, by number; NULL: never watched */
+  int signal_error;   /* a handler's error waits for the main task (signal.c) */
   ms_iomap iomap;     /* fd -> ms_io, shared by sockets and select */
   ms_task *only;      /* in a forked child: the forking task, which goes on */
   unsigned fork_gen;  /* forks since the start: tasks of an older one are frozen */

@@ -3,8 +3,8 @@
 # run in several worker processes on one port (os.fork, SO_REUSEPORT).
 # Python has no prefork server in socketserver; this is the same socket-level
 # pattern as the Lua script: threads where moonsock has tasks, ctypes for
-# prctl(PR_SET_PDEATHSIG), which the os module lacks, and a signal handler
-# that only sets a flag, as moonsock.posix.signal(sig, "flag") does.
+# prctl(PR_SET_PDEATHSIG), which the os module lacks, and signal handlers
+# that only note the signal, as the Lua script's do.
 import ctypes
 import os
 import signal

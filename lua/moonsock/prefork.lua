@@ -19,7 +19,7 @@
 -- Hooks that do nothing still take self, as Python's do.
 -- luacheck: no self
 local socket, task = require "socket", require "task"
-local posix = require "moonsock.posix"
+local posix, signal = require "moonsock.posix", require "signal"
 -- socketserver's own helpers, which this module must not require back
 local class, exc = require "moonsock.class", require "moonsock.exc"
 local errors = require "moonsock.errors"
@@ -103,11 +103,12 @@ function PreforkMixIn:_worker_main(number, poll_interval)
   -- The parent's SIGTERM and its death (by any signal) end the worker at
   -- once; a ^C reaches the whole process group, but the parent stops the
   -- workers itself.
-  posix.signal(posix.SIGTERM, posix.SIG_DFL)
-  posix.signal(posix.SIGINT, posix.SIG_IGN)
-  -- A SIGTERM that came between the fork and the line above was caught as
-  -- a flag, for the parent's handler: it was meant for this worker.
-  if posix.signal_caught(posix.SIGTERM) then posix.kill(posix.getpid(), posix.SIGTERM) end
+  signal.signal(signal.SIGTERM, signal.SIG_DFL)
+  signal.signal(signal.SIGINT, signal.SIG_IGN)
+  -- A SIGTERM that came between the fork and the lines above was held
+  -- (blocked in _start_worker) from the parent's handler: it was meant for
+  -- this worker, which it ends here.
+  signal.pthread_sigmask(signal.SIG_SETMASK, self._sigmask)
   posix.set_pdeathsig(posix.SIGTERM)
   -- The parent may have died before set_pdeathsig: no signal would come.
   if posix.getppid() ~= self._parent_pid then posix.kill(posix.getpid(), posix.SIGTERM) end
@@ -132,11 +133,16 @@ function PreforkMixIn:_worker_main(number, poll_interval)
 end
 
 function PreforkMixIn:_start_worker(number, poll_interval)
-  -- A SIGTERM the parent has caught but not yet seen must not be copied
-  -- into the child, where it would look like its own.
-  if posix.signal_caught(posix.SIGTERM) then self._terminated = true end
-  local pid = posix.fork()
-  if pid == 0 then self:_worker_main(number, poll_interval) end
+  -- SIGTERM waits, blocked, until the child has its own disposition: the
+  -- parent's handler must not take it in the child.
+  local mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+  local ok, pid = pcall(posix.fork)
+  if ok and pid == 0 then
+    self._sigmask = mask
+    self:_worker_main(number, poll_interval)
+  end
+  signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+  if not ok then error(pid, 0) end
   self.active_workers[pid] = number
 end
 
@@ -174,7 +180,7 @@ function PreforkMixIn:_supervise(n, poll_interval)
   local workers = self.active_workers
   for i = 1, n do self:_start_worker(i, poll_interval) end
   while not self._shutdown_request do
-    if posix.signal_caught(posix.SIGTERM) or self._terminated then return end
+    if self._terminated then return end
     local ended = {}
     for pid, number in pairs(workers) do
       local ok, r, status = pcall(posix.waitpid, pid, posix.WNOHANG)
@@ -249,10 +255,10 @@ function PreforkMixIn:serve_forever(poll_interval)
   self._parent_pid = posix.getpid()
   self._terminated = false
   self.active_workers = {}
-  local previous = posix.signal(posix.SIGTERM, "flag")
-  posix.signal_caught(posix.SIGTERM) -- one from before is not this loop's
+  -- The handler only notes it: the supervisor looks every poll_interval.
+  local previous = signal.signal(signal.SIGTERM, function() self._terminated = true end)
   local ok, err = pcall(self._supervise, self, n, poll_interval)
-  posix.signal(posix.SIGTERM, previous or posix.SIG_DFL)
+  signal.signal(signal.SIGTERM, previous or signal.SIG_DFL)
   self:_stop_workers()
   if not ok then error(err, 0) end
 end

@@ -236,7 +236,7 @@ static int cli_pmain(lua_State *L) {
   luaL_openlibs(L);
   ms_runtime *rt = ms_runtime_open(L, NULL);
   ms_sched_on_main_error(rt, cli_main_error);
-  ms_sigint_install(rt);
+  ms_signal_install(rt);
   cli_createargtable(L, argv, argc, script);
   lua_gc(L, LUA_GCRESTART);
   lua_gc(L, LUA_GCGEN, 0, 0);
@@ -265,6 +265,8 @@ static int cli_pmain(lua_State *L) {
 int main(int argc, char **argv) {
   /* A write to a closed peer must raise EPIPE, not kill the process. */
   signal(SIGPIPE, SIG_IGN);
+  /* A write past the file size limit must raise EFBIG, as in Python. */
+  signal(SIGXFSZ, SIG_IGN);
   if (argc >= 2 && strcmp(argv[1], "--attach") == 0) {
     if (argv[0] && argv[0][0]) report_set_name(argv[0]);
     if (argc != 3) {
