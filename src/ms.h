@@ -148,6 +148,7 @@ int ms_open_resolver(lua_State *L); /* adds resolver functions to the table on t
 int ms_open_select(lua_State *L);   /* "select" */
 int ms_open_errno(lua_State *L);    /* "errno" */
 int ms_open_posix(lua_State *L);    /* "moonsock.posix": fork, waitpid, _exit... */
+int ms_open_daemon(lua_State *L);   /* "moonsock.core.daemon": sd_listen_fds, sd_is_* checks */
 int ms_open_luasocket(lua_State *L); /* "moonsock.core.luasocket": clocks, fd limit */
 int ms_open_mime(lua_State *L);     /* "mime.core": LuaSocket's codecs */
 void ms_socket_constants(lua_State *L); /* sets every constant into the table on top */
