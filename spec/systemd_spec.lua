@@ -62,6 +62,84 @@ describe("systemd.daemon", function()
     s:close()
   end)
 
+  describe("notify", function()
+    local ref_code = [[
+from systemd import daemon
+def show(*a):
+    try: print(daemon.notify(*a))
+    except OSError as e: print("OSError", e.errno)
+show("READY=1")
+show("STATUS=up\nWATCHDOG=1", True)
+show("STOPPING=1")]]
+    local code = [[
+local daemon = require "systemd.daemon"
+local function show(...)
+  local ok, r = pcall(daemon.notify, ...)
+  print(ok and (r and "True" or "False") or "OSError " .. r.errno)
+end
+show("READY=1")
+show("STATUS=up\nWATCHDOG=1", true)
+show("STOPPING=1")]]
+
+    -- Runs code under NOTIFY_SOCKET=value (unset when nil); returns what
+    -- it printed and the datagrams the receiver got, in order.
+    local function under(value, cmd, receiver)
+      local env = value and ("NOTIFY_SOCKET=" .. h.shell_quote(value)) or "-u NOTIFY_SOCKET"
+      local out, err, rc = h.run("env " .. env .. " " .. cmd .. " </dev/null")
+      assert.are.equal(0, rc, err)
+      local got = {}
+      receiver:settimeout(0)
+      for _ = 1, 10 do
+        local ok, d = pcall(receiver.recv, receiver, 4096)
+        if not ok then break end
+        got[#got + 1] = d
+      end
+      return out, got
+    end
+
+    local dir, receiver, abstract
+    before_each(function()
+      dir = h.tempdir()
+      receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+      receiver:bind(dir .. "/notify")
+      abstract = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+      abstract:bind("\0moonsock-notify-" .. h.getpid())
+    end)
+    after_each(function()
+      receiver:close(); abstract:close()
+      os.execute("rm -rf " .. h.shell_quote(dir))
+    end)
+
+    local function compare(value, receiver_of)
+      local ref_path = h.write_temp(ref_code, ".py")
+      local path = h.write_temp(code, ".lua")
+      local want, want_got = under(value, REF_PYTHON .. " " .. ref_path, receiver_of())
+      local out, got = under(value, h.shell_quote(h.moonsock) .. " " .. path, receiver_of())
+      os.remove(ref_path); os.remove(path)
+      assert.are.equal(want, out)
+      assert.are.same(want_got, got)
+      return out, got
+    end
+
+    it("sends each state as one datagram to a path, as python-systemd does", function()
+      local out, got = compare(dir .. "/notify", function() return receiver end)
+      assert.are.equal("True\nTrue\nFalse\n", out)
+      assert.are.same({"READY=1", "STATUS=up\nWATCHDOG=1"}, got)
+    end)
+
+    it("sends to an abstract name given as @name", function()
+      local out, got = compare("@moonsock-notify-" .. h.getpid(), function() return abstract end)
+      assert.are.equal("True\nTrue\nFalse\n", out)
+      assert.are.same({"READY=1", "STATUS=up\nWATCHDOG=1"}, got)
+    end)
+
+    for _, value in ipairs {false, "", "relative/sock", "/nonexistent/sock", "@" .. ("x"):rep(108)} do
+      it("answers as python-systemd with NOTIFY_SOCKET " .. (value and ("%q"):format(value) or "unset"), function()
+        compare(value or nil, function() return receiver end)
+      end)
+    end
+  end)
+
   it("rejects wrong arguments with argument errors", function()
     assert.has_error(function() daemon.is_socket("3") end,
       "bad argument #1 to 'is_socket' (integer or object with fileno() expected, got string)")
