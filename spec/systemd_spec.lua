@@ -3,6 +3,7 @@
 -- spec/support/sd_passfds.py; notify datagrams received on the spec's own
 -- socket; a moonsock server started by systemd-socket-activate.
 local socket = require "socket"
+local task = require "task"
 local h = require "spec.support.helpers"
 
 local REF_PYTHON = "/usr/bin/python3"
@@ -150,4 +151,69 @@ show("STOPPING=1")]]
     assert.has_error(function() daemon.notify(nil) end,
       "bad argument #1 to 'notify' (string expected, got nil)")
   end)
+end)
+
+describe("socket activation as docs/deploying.md shows it", function()
+  local ex = require "spec.support.examples"
+
+  local function recv_line(conn)
+    local buf = ""
+    for _ = 1, 100 do
+      local d = conn:recv(100)
+      buf = buf .. d
+      if d == "" or buf:find("\n") then break end
+    end
+    return buf
+  end
+
+  it("serves a loopback client on the socket systemd-socket-activate passes, saying READY=1, WATCHDOG=1, STOPPING=1",
+    function()
+      local doc = assert(h.read_file("docs/deploying.md"))
+      local code = assert(doc:match("```lua\n(%-%- echo%.lua.-)```"))
+      local unit = assert(doc:match("```ini\n(%[Unit%][^`]-%[Socket%].-)```"))
+      assert.are.equal("127.0.0.1:8000", unit:match("\nListenStream=(%S+)"))
+      local fdname = assert(unit:match("\nFileDescriptorName=(%S+)"))
+      local dir = h.tempdir()
+      local f = assert(io.open(dir .. "/echo.lua", "w"))
+      f:write(code)
+      f:close()
+      local receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+      receiver:bind(dir .. "/notify")
+      receiver:settimeout(10)
+      -- Not 8000: a server that bound its own port instead would never answer.
+      local port = ex.free_port()
+      local proc = ex.start(("systemd-socket-activate -l 127.0.0.1:%d --fdname=%s -E NOTIFY_SOCKET=%s "
+        .. "-E WATCHDOG_USEC=200000 %s %s"):format(port, fdname, dir .. "/notify", h.shell_quote(h.moonsock),
+        dir .. "/echo.lua"))
+      local ok, err = pcall(function()
+        assert.is_true(ex.wait_until(function() return ex.tcp_listening(port) end, 10))
+        local c = socket.create_connection({"127.0.0.1", port}, 10)
+        c:sendall("hello\n")
+        assert.are.equal("hello\n", recv_line(c))
+        c:sendall("again\n")
+        assert.are.equal("again\n", recv_line(c))
+        c:close()
+        assert.are.equal("READY=1", receiver:recv(100))
+        -- WATCHDOG_USEC=200000: a ping every 0.1 s
+        local t0 = task.now()
+        assert.are.equal("WATCHDOG=1", receiver:recv(100))
+        assert.are.equal("WATCHDOG=1", receiver:recv(100))
+        assert.are.equal("WATCHDOG=1", receiver:recv(100))
+        assert.is_true(task.now() - t0 < 2)
+        -- timeout(1) passes the SIGTERM on to the server, as systemd's stop would send it
+        os.execute("kill " .. assert(tonumber(h.read_file(proc.dir .. "/pid"))))
+        local last
+        for _ = 1, 100 do
+          last = receiver:recv(100)
+          if last ~= "WATCHDOG=1" then break end
+        end
+        assert.are.equal("STOPPING=1", last)
+        local res = ex.finish(proc, 10)
+        assert.are.equal(0, res.code, res.err)
+      end)
+      ex.stop(proc)
+      receiver:close()
+      os.execute("rm -rf " .. h.shell_quote(dir))
+      assert(ok, err)
+    end)
 end)
