@@ -25,6 +25,7 @@ local binascii = require "binascii"
 local sslmod = require "ssl"
 local errno = require "errno"
 local posix = require "moonsock.posix"
+local daemon = require "systemd.daemon"
 local class = require "moonsock.class"
 local h = require "spec.support.helpers"
 
@@ -420,7 +421,7 @@ end
 local modules = {socket = socket, task = task, thread = thread, errors = errors, repr = repr,
                  select = selectmod, selectors = selectors, socketserver = socketserver, asyncore = asyncore,
                  asynchat = asynchat, ipaddress = ipaddress, parse = parse, binascii = binascii, errno = errno,
-                 posix = posix, class = class, ssl = sslmod}
+                 posix = posix, class = class, ssl = sslmod, daemon = daemon}
 
 -- The modules added after the first five, with the section documenting
 -- each and the Python module its "same" names are looked up in.
@@ -436,6 +437,8 @@ local NEW_MODULES = {
   {prefix = "binascii", section = "binascii", py = "binascii"},
   {prefix = "errno", section = "errno", py = "errno"},
   {prefix = "posix", section = "moonsock.posix", py = "os"},
+  -- python-systemd is Debian's python3's, not the reference python3's: no "same" lines
+  {prefix = "daemon", section = "systemd.daemon"},
   {prefix = "class", section = "moonsock.class", py = "builtins"},
 }
 
@@ -646,7 +649,7 @@ describe("docs/api.md", function()
   it("has the sections in the order of the brief", function()
     local want = {"The task model", "socket", "task", "Synchronisation objects", "thread",
                   "select", "selectors", "socketserver", "asyncore", "asynchat", "ipaddress", "urllib.parse",
-                  "ssl", "binascii", "errno", "moonsock.posix", "moonsock.class", "repl",
+                  "ssl", "binascii", "errno", "moonsock.posix", "systemd.daemon", "moonsock.class", "repl",
                   "Command line", "moonsock.errors", "moonsock.repr"}
     assert.are.same(want, sections)
     local missing = {}
