@@ -46,6 +46,15 @@ describe("systemd.daemon", function()
     end)
   end
 
+  it("gives socketserver a passed socket, as Python programs do with bind_and_activate false", function()
+    local ref, rerr, rrc = passfds("%d", "auto", "-", REF_PYTHON, "spec/fixtures/sd_tcpserver.py")
+    assert.are.equal(0, rrc, rerr)
+    local out, err, rc = passfds("%d", "auto", "-", h.moonsock, "spec/fixtures/sd_tcpserver.lua")
+    assert.are.equal(0, rc, err)
+    assert.are.equal(ref, out)
+    assert.are.equal("True True True\nb'HELLO\\n'\n", out)
+  end)
+
   it("takes an object with fileno() for an fd, as python-systemd does", function()
     local srv = socket.create_server({"127.0.0.1", 0})
     assert.is_true(daemon.is_socket_inet(srv, socket.AF_INET, socket.SOCK_STREAM, 1, srv:getsockname()[2]))

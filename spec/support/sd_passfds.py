@@ -29,7 +29,11 @@ abstract = "moonsock-sd-%d" % os.getpid()
 uabs = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 uabs.bind("\0" + abstract); uabs.listen(); keep.append(uabs)
 pair = socket.socketpair(); keep.append(pair[0])
-conn = socket.create_connection(tcp.getsockname()); keep.append(conn)
+# A connected TCP socket, whose peer is not the listener passed: a connection
+# queued there would be the first one a server under test accepts.
+side = socket.create_server(("127.0.0.1", 0))
+conn = socket.create_connection(side.getsockname()); keep.append(conn)
+peer = side.accept()[0]
 fifo = os.path.join(d, "f")
 os.mkfifo(fifo)
 fifofd = os.open(fifo, os.O_RDWR)
