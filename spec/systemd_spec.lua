@@ -226,3 +226,70 @@ describe("socket activation as docs/deploying.md shows it", function()
       assert(ok, err)
     end)
 end)
+
+describe("a prefork server's notify messages", function()
+  local ex = require "spec.support.examples"
+  local server = [[
+local socketserver = require "socketserver"
+local Quiet = socketserver.BaseRequestHandler:extend{handle = function() end}
+local server = socketserver.PreforkTCPServer({"127.0.0.1", 0}, Quiet)
+server.workers = 1
+server:serve_forever(0.05)
+server:server_close()
+]]
+
+  -- Runs the server with NOTIFY_SOCKET on the spec's own socket and the
+  -- watchdog variables `pid_text` sets (shell, $$ is the server's pid);
+  -- -> the datagrams before SIGTERM (within `seconds`), and the one after.
+  local function messages(pid_text, seconds)
+    local dir = h.tempdir()
+    local script = dir .. "/server.lua"
+    local f = assert(io.open(script, "w"))
+    f:write(server)
+    f:close()
+    local receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    receiver:bind(dir .. "/notify")
+    local proc = ex.start(("sh -c 'NOTIFY_SOCKET=%s WATCHDOG_USEC=100000 %s exec %s %s'"):format(
+      dir .. "/notify", pid_text, h.moonsock, script))
+    local before, after = {}, nil
+    local ok, err = pcall(function()
+      receiver:settimeout(10)
+      before[1] = receiver:recv(100)
+      local deadline = task.now() + seconds
+      while task.now() < deadline do
+        receiver:settimeout(math.max(deadline - task.now(), 0))
+        local got, d = pcall(receiver.recv, receiver, 100)
+        if not got then break end
+        before[#before + 1] = d
+      end
+      os.execute("kill " .. assert(tonumber(h.read_file(proc.dir .. "/pid"))))
+      receiver:settimeout(10)
+      for _ = 1, 100 do
+        after = receiver:recv(100)
+        if after ~= "WATCHDOG=1" then break end
+      end
+      local res = ex.finish(proc, 10)
+      assert.are.equal(0, res.code, res.err)
+    end)
+    ex.stop(proc)
+    receiver:close()
+    os.execute("rm -rf " .. h.shell_quote(dir))
+    assert(ok, err)
+    return before, after
+  end
+
+  it("pings the watchdog every WATCHDOG_USEC/2 when WATCHDOG_PID is its own pid", function()
+    local before, after = messages("WATCHDOG_PID=$$", 0.5)
+    assert.are.equal("READY=1", before[1])
+    -- 0.5 s at one ping per 0.05 s: about 10, and no other message
+    assert.is_true(#before - 1 >= 3 and #before - 1 <= 12, #before - 1 .. " pings")
+    for i = 2, #before do assert.are.equal("WATCHDOG=1", before[i]) end
+    assert.are.equal("STOPPING=1", after)
+  end)
+
+  it("does not ping a watchdog that watches another pid", function()
+    local before, after = messages("WATCHDOG_PID=1", 0.5)
+    assert.are.same({"READY=1"}, before)
+    assert.are.equal("STOPPING=1", after)
+  end)
+end)
