@@ -150,6 +150,30 @@ show("STOPPING=1")]]
     end
   end)
 
+  it("refuses python-systemd's ValueError and OverflowError values with its texts, as argument errors", function()
+    local calls = {{"is_socket_inet", 5, {0, 0, 0, -1, 70000}}, {"is_socket", 1, {2 ^ 31 | 0}},
+                   {"is_socket", 2, {0, 2 ^ 31 | 0}}, {"is_socket_unix", 3, {0, 0, -(2 ^ 31 | 0) - 1}}}
+    local code = {"from systemd import daemon"}
+    for _, c in ipairs(calls) do
+      local args = {}
+      for i, a in ipairs(c[3]) do args[i] = tostring(a) end
+      code[#code + 1] = ("try: daemon.%s(%s)\nexcept (ValueError, OverflowError) as e: print(e)"):format(
+        c[1], table.concat(args, ", "))
+    end
+    local path = h.write_temp(table.concat(code, "\n") .. "\n", ".py")
+    local want = h.run(REF_PYTHON .. " " .. path)
+    os.remove(path)
+    local lines = {}
+    for i, c in ipairs(calls) do
+      local ok, err = pcall(daemon[c[1]], table.unpack(c[3]))
+      assert.is_false(ok)
+      local n, msg = tostring(err):match("bad argument #(%d+) to '" .. c[1] .. "' %((.*)%)$")
+      assert.are.equal(tostring(c[2]), n, tostring(err))
+      lines[i] = msg
+    end
+    assert.are.equal(want, table.concat(lines, "\n") .. "\n")
+  end)
+
   it("rejects wrong arguments with argument errors", function()
     assert.has_error(function() daemon.is_socket("3") end,
       "bad argument #1 to 'is_socket' (integer or object with fileno() expected, got string)")

@@ -18,6 +18,14 @@ local EINVAL, ERANGE = 22, 34
 local INT_MAX = math.maxinteger >> 32
 local argerror, typename = errors.argerror, errors.typename
 
+-- A C int, as python-systemd's argument parsing takes it (its OverflowError
+-- is an argument error here).
+local function check_range(v, n, fname)
+  if v > INT_MAX then argerror(n, fname, "signed integer is greater than maximum") end
+  if v < -INT_MAX - 1 then argerror(n, fname, "signed integer is less than minimum") end
+  return v
+end
+
 local function oserror(errno) return errors.raise_new("OSError", errno, posix.strerror(errno)) end
 
 -- python-systemd takes an fd or an object with fileno() (a socket, a file).
@@ -29,13 +37,13 @@ local function check_fd(v, n, fname)
   if math.type(v) ~= "integer" then
     argerror(n, fname, "integer or object with fileno() expected, got " .. typename(v))
   end
-  return v
+  return check_range(v, n, fname)
 end
 
 local function check_int(v, n, fname, default)
   if v == nil then return default end
   if math.type(v) ~= "integer" then argerror(n, fname, "integer expected, got " .. typename(v)) end
-  return v
+  return check_range(v, n, fname)
 end
 
 local function check_path(v, n, fname)
@@ -163,7 +171,7 @@ function M.is_socket_inet(fileobj, family, type_, listening, port)
   type_ = check_int(type_, 3, fname, 0)
   listening = check_int(listening, 4, fname, -1)
   port = check_int(port, 5, fname, 0)
-  if port < 0 or port > 65535 then error(errors.raise_new("OSError", EINVAL, "port must fit into uint16_t"), 2) end
+  if port < 0 or port > 65535 then argerror(5, fname, "port must fit into uint16_t") end
   return core.is_socket_inet(fd, family, type_, listening, port)
 end
 

@@ -276,7 +276,7 @@ M.KINDS = {
   fragment = "text", changes = "table", sep = "bytes", bytes_per_sep = "int", hexstr = "bytes",
   pid = "int", options = "int", status = "int", sig = "int", code = "int", mask = "int",
   bases = "table", module = "text", err = "any", clsname = "text", errno = "int", msg = "text",
-  t = "table", env = "table", source_address = "address",
+  t = "table", env = "table", source_address = "address", listening = "int", unset_environment = "bool",
 }
 
 
@@ -621,6 +621,8 @@ M.FUNCS = {
   ["posix.strerror"] = {valid = {code = v("1", "1")}},
   -- moonsock's own: no counterpart in Python's os; SIGUSR2 (12) is nobody's here
   ["posix.set_pdeathsig"] = {py = false},
+  -- systemd.daemon: python-systemd is Debian's python3's, not the reference's
+  ["daemon.notify"] = {kinds = {status = "text"}},
   ["posix.signal"] = {py = false, kinds = {handler = "sighandler"}, valid = {sig = v("12")},
                       after = {l = "M.posix.signal(12, M.posix.SIG_DFL)"}},
   ["posix.signal_caught"] = {py = false, valid = {sig = v("12")}},
@@ -697,7 +699,7 @@ M.MODULES = {socket = "socket", task = "task", thread = "thread", select = "sele
              socketserver = "socketserver", asyncore = "asyncore", asynchat = "asynchat",
              ipaddress = "ipaddress", parse = "urllib.parse", binascii = "binascii", errno = "errno",
              posix = "moonsock.posix", class = "moonsock.class", errors = "moonsock.errors",
-             repr = "moonsock.repr", repl = "repl", ssl = "ssl"}
+             repr = "moonsock.repr", repl = "repl", ssl = "ssl", daemon = "systemd.daemon"}
 
 -- ---------------------------------------------------------------------------
 -- Cases
