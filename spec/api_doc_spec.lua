@@ -27,6 +27,7 @@ local errno = require "errno"
 local posix = require "moonsock.posix"
 local subprocess = require "subprocess"
 local signalmod = require "signal"
+local daemon = require "systemd.daemon"
 local class = require "moonsock.class"
 local h = require "spec.support.helpers"
 
@@ -432,7 +433,7 @@ end
 local modules = {socket = socket, task = task, thread = thread, errors = errors, repr = repr,
                  select = selectmod, selectors = selectors, socketserver = socketserver, asyncore = asyncore,
                  asynchat = asynchat, ipaddress = ipaddress, parse = parse, binascii = binascii, errno = errno,
-                 posix = posix, class = class, ssl = sslmod, subprocess = subprocess, signal = signalmod}
+                 posix = posix, class = class, ssl = sslmod, subprocess = subprocess, signal = signalmod, daemon = daemon}
 
 -- The modules added after the first five, with the section documenting
 -- each and the Python module its "same" names are looked up in.
@@ -450,6 +451,8 @@ local NEW_MODULES = {
   {prefix = "signal", section = "signal", py = "signal"},
   {prefix = "posix", section = "moonsock.posix", py = "os"},
   {prefix = "subprocess", section = "subprocess", py = "subprocess"},
+  -- python-systemd is Debian's python3's, not the reference python3's: no "same" lines
+  {prefix = "daemon", section = "systemd.daemon"},
   {prefix = "class", section = "moonsock.class", py = "builtins"},
 }
 
@@ -663,7 +666,7 @@ describe("docs/api.md", function()
   it("has the sections in the order of the brief", function()
     local want = {"The task model", "socket", "task", "Synchronisation objects", "thread",
                   "select", "selectors", "socketserver", "asyncore", "asynchat", "ipaddress", "urllib.parse",
-                  "ssl", "binascii", "errno", "signal", "moonsock.posix", "subprocess", "moonsock.class", "repl",
+                  "ssl", "binascii", "errno", "signal", "moonsock.posix", "subprocess", "systemd.daemon", "moonsock.class", "repl",
                   "Command line", "moonsock.errors", "moonsock.repr"}
     assert.are.same(want, sections)
     local missing = {}

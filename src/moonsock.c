@@ -78,6 +78,7 @@ static int moonsock_open_modules_p(lua_State *L) {
   moonsock_preload(L, "select", ms_open_select);
   moonsock_preload(L, "moonsock.posix", ms_open_posix);
   moonsock_preload(L, "moonsock.core.signal", ms_open_signal);
+  moonsock_preload(L, "moonsock.core.daemon", ms_open_daemon);
   moonsock_preload(L, "errno", ms_open_errno);
   moonsock_preload(L, "moonsock.core.luasocket", ms_open_luasocket);
   moonsock_preload(L, "mime.core", ms_open_mime);

@@ -158,6 +158,7 @@ int ms_open_select(lua_State *L);   /* "select" */
 int ms_open_errno(lua_State *L);    /* "errno" */
 int ms_open_posix(lua_State *L);    /* "moonsock.posix": fork, waitpid, _exit... */
 int ms_open_signal(lua_State *L);   /* "moonsock.core.signal", under lua/signal.lua */
+int ms_open_daemon(lua_State *L);   /* "moonsock.core.daemon": sd_listen_fds, sd_is_* checks */
 int ms_open_luasocket(lua_State *L); /* "moonsock.core.luasocket": clocks, fd limit */
 int ms_open_mime(lua_State *L);     /* "mime.core": LuaSocket's codecs */
 int ms_open_process(lua_State *L);  /* "moonsock.core.process": child processes */

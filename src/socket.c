@@ -294,9 +294,11 @@ static int socket_socket(lua_State *L) {
     luaL_argcheck(L, f >= 0 && f <= INT_MAX, 4, "negative file descriptor");
     fd = (int)f;
     int v;
-    /* Like CPython, ask the kernel what the fd is when not told. */
+    /* Like CPython, ask the kernel what the fd is when not told, and refuse
+     * an fd that is no socket even when told (ENOTSOCK, EBADF). */
     if (family < 0) family = socket_getopt_int(fd, SOL_SOCKET, SO_DOMAIN, &v) ? ms_raise_errno(L, errno) : v;
-    if (type < 0) type = socket_getopt_int(fd, SOL_SOCKET, SO_TYPE, &v) ? ms_raise_errno(L, errno) : v;
+    if (socket_getopt_int(fd, SOL_SOCKET, SO_TYPE, &v)) return ms_raise_errno(L, errno);
+    if (type < 0) type = v;
     if (proto < 0) proto = socket_getopt_int(fd, SOL_SOCKET, SO_PROTOCOL, &v) ? ms_raise_errno(L, errno) : v;
   } else {
     int retried = 0;

@@ -11,6 +11,13 @@
 -- (reuse_port true, the default: bench/workers.py measured it even where
 -- a shared socket gave every connection of a burst to one worker).
 -- AF_UNIX sockets have no SO_REUSEPORT: there the workers always share.
+-- So do they a socket that is already listening when serving starts: one
+-- inherited from systemd's socket activation (bind_and_activate false, then
+-- server.socket = socket.fromfd(3, ...)), whose address cannot be bound twice.
+--
+-- Under systemd (NOTIFY_SOCKET set, Type=notify) the parent says READY=1
+-- once the workers are forked, STOPPING=1 when it stops, and WATCHDOG=1
+-- every WATCHDOG_USEC/2 while it supervises (sd_watchdog_enabled(3)).
 
 --
 -- socketserver exports the mixin and composes its ready-made servers
@@ -23,6 +30,7 @@ local posix, signal = require "moonsock.posix", require "signal"
 -- socketserver's own helpers, which this module must not require back
 local class, exc = require "moonsock.class", require "moonsock.exc"
 local errors = require "moonsock.errors"
+local daemon = require "systemd.daemon"
 local super, format = class.super, string.format
 
 local M = {}
@@ -56,7 +64,17 @@ end
 
 -- Whether each worker binds a socket of its own.
 local function own_sockets(self)
-  return self.reuse_port and self.address_family ~= socket.AF_UNIX
+  return self.reuse_port and self.address_family ~= socket.AF_UNIX and not rawget(self, "_inherited")
+end
+
+-- sd_watchdog_enabled(3): the seconds between WATCHDOG=1 pings (half of
+-- WATCHDOG_USEC), or nil when systemd watches another pid or nothing.
+local function watchdog_interval()
+  local usec = math.tointeger(tonumber(os.getenv("WATCHDOG_USEC") or ""))
+  if not usec or usec <= 0 then return nil end
+  local pid = os.getenv("WATCHDOG_PID")
+  if pid and math.tointeger(tonumber(pid)) ~= posix.getpid() then return nil end
+  return usec / 2e6
 end
 
 -- The parent's socket only holds the port when each worker binds its own.
@@ -179,7 +197,14 @@ function PreforkMixIn:_supervise(n, poll_interval)
   local restarts = {} -- task.now() of each recent restart
   local workers = self.active_workers
   for i = 1, n do self:_start_worker(i, poll_interval) end
+  daemon.notify("READY=1")
+  local watchdog = watchdog_interval()
+  local next_ping = watchdog and task.now()
   while not self._shutdown_request do
+    if next_ping and task.now() >= next_ping then
+      daemon.notify("WATCHDOG=1")
+      next_ping = task.now() + watchdog
+    end
     if self._terminated then return end
     local ended = {}
     for pid, number in pairs(workers) do
@@ -220,7 +245,7 @@ function PreforkMixIn:_supervise(n, poll_interval)
       self:_start_worker(w.number, poll_interval)
     end
     self:service_actions()
-    self._wakeup:wait(poll_interval)
+    self._wakeup:wait(next_ping and math.min(poll_interval, math.max(next_ping - task.now(), 0)) or poll_interval)
     self._wakeup:clear()
   end
 end
@@ -255,10 +280,12 @@ function PreforkMixIn:serve_forever(poll_interval)
   self._parent_pid = posix.getpid()
   self._terminated = false
   self.active_workers = {}
+  self._inherited = self.socket:getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) ~= 0
   -- The handler only notes it: the supervisor looks every poll_interval.
   local previous = signal.signal(signal.SIGTERM, function() self._terminated = true end)
   local ok, err = pcall(self._supervise, self, n, poll_interval)
   signal.signal(signal.SIGTERM, previous or signal.SIG_DFL)
+  pcall(daemon.notify, "STOPPING=1")
   self:_stop_workers()
   if not ok then error(err, 0) end
 end

@@ -276,7 +276,7 @@ M.KINDS = {
   fragment = "text", changes = "table", sep = "bytes", bytes_per_sep = "int", hexstr = "bytes",
   pid = "int", options = "int", status = "int", sig = "int", code = "int", mask = "int",
   bases = "table", module = "text", err = "any", clsname = "text", errno = "int", msg = "text",
-  t = "table", env = "table", source_address = "address",
+  t = "table", env = "table", source_address = "address", listening = "int", unset_environment = "bool",
 }
 
 
@@ -641,6 +641,8 @@ M.FUNCS = {
   ["posix.strerror"] = {valid = {code = v("1", "1")}},
   -- moonsock's own: no counterpart in Python's os; SIGUSR2 (12) is nobody's here
   ["posix.set_pdeathsig"] = {py = false},
+  -- systemd.daemon: python-systemd is Debian's python3's, not the reference's
+  ["daemon.notify"] = {kinds = {status = "text"}},
   ["posix.umask"] = {valid = {mask = v("18", "18")},
                      after = {l = "M.posix.umask(E.umask)", p = "os.umask(E.umask)"}},
   -- signal: SIGUSR2 (12) is nobody's here
@@ -736,7 +738,7 @@ M.MODULES = {socket = "socket", task = "task", thread = "thread", select = "sele
              socketserver = "socketserver", asyncore = "asyncore", asynchat = "asynchat",
              ipaddress = "ipaddress", parse = "urllib.parse", binascii = "binascii", errno = "errno",
              posix = "moonsock.posix", class = "moonsock.class", errors = "moonsock.errors",
-             repr = "moonsock.repr", repl = "repl", ssl = "ssl", subprocess = "subprocess", signal = "signal"}
+             repr = "moonsock.repr", repl = "repl", ssl = "ssl", subprocess = "subprocess", signal = "signal", daemon = "systemd.daemon"}
 
 -- ---------------------------------------------------------------------------
 -- Cases
