@@ -172,7 +172,11 @@ local function make_argv(args, shell)
   else
     type_error(format("'%s' object is not iterable", pytype(args)), 4)
   end
-  if shell then table.move(argv, 1, #argv, 3, argv); argv[1], argv[2] = "/bin/sh", "-c" end
+  if shell then
+    table.move(argv, 1, #argv, 3, argv)
+    argv[1], argv[2] = "/bin/sh", "-c"
+    if argv[3] then argv[3] = pipes.reignore(argv[3]) end
+  end
   if #argv == 0 then error(errors.IndexError("list index out of range"), 4) end
   return argv
 end

@@ -381,12 +381,32 @@ static int process_reaper_gc(lua_State *L) {
   return 0;
 }
 
+/* ignored_signals() -> {signum...}: the signals this process ignores, but
+ * for SIGPIPE and SIGXFSZ, which the runtime ignores for itself (Python's
+ * restore_signals gives those back to children). libuv's child sets every
+ * other disposition to SIG_DFL before exec, where fork and exec keep an
+ * ignored one ignored (nohup's way): popen's shell re-ignores these. */
+static int process_ignored_signals(lua_State *L) {
+  lua_newtable(L);
+  int n = 0;
+  for (int sig = 1; sig < 32; sig++) {
+    struct sigaction old;
+    if (sig == SIGKILL || sig == SIGSTOP || sig == SIGPIPE || sig == SIGXFSZ) continue;
+    if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN) {
+      lua_pushinteger(L, sig);
+      lua_rawseti(L, -2, ++n);
+    }
+  }
+  return 1;
+}
+
 int ms_open_process(lua_State *L) {
   static const luaL_Reg methods[] = {{"wait", process_wait}, {"poll", process_poll},
                                      {"kill", process_kill}, {"pid", process_pid},
                                      {"close", process_close}, {NULL, NULL}};
   static const luaL_Reg funcs[] = {{"spawn", process_spawn}, {"pipe", process_pipe},
-                                   {"can_park", process_can_park}, {NULL, NULL}};
+                                   {"can_park", process_can_park},
+                                   {"ignored_signals", process_ignored_signals}, {NULL, NULL}};
   luaL_newmetatable(L, PROCESS_META);
   luaL_newlib(L, methods);
   lua_setfield(L, -2, "__index");

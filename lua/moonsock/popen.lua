@@ -48,8 +48,18 @@ local function result(status, signal)
 end
 M.result = result
 
+-- libuv's child starts with every signal at SIG_DFL; popen(3)'s keeps the
+-- ones this process ignores (core.ignored_signals): the shell ignores them
+-- again before it runs cmd, and what it runs inherits that.
+local function reignore(cmd)
+  local ignored = core.ignored_signals()
+  if #ignored == 0 then return cmd end
+  return "trap '' " .. table.concat(ignored, " ") .. "; " .. cmd
+end
+M.reignore = reignore
+
 local function sh(cmd, stdio)
-  return core.spawn("/bin/sh", {"sh", "-c", cmd}, {stdio = stdio})
+  return core.spawn("/bin/sh", {"sh", "-c", reignore(cmd)}, {stdio = stdio})
 end
 
 ---------------------------------------------------------------------------
