@@ -266,6 +266,8 @@ print(sorted(data.split("\n")) == ["", "a" * 300000, "b" * 300000, "c" * 100000]
 import socket, subprocess, sys, time
 a, b = socket.socketpair()
 child = """
+-- a socket is fully buffered, as a pipe: line buffering lets each answer out
+io.stdout:setvbuf("line")
 local task = require "task"
 local ticks = 0
 local tk = task.spawn(function() while true do task.sleep(0.01) ticks = ticks + 1 end end)

@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -173,11 +174,22 @@ static int stream_read(lua_State *L) {
 
 /* ---- writing ---- */
 
-/* The C library's buffer of fd goes first, so that what C code wrote
- * before (a host, the REPL's banner) is not overtaken. */
-static void stream_flush_c(int fd) {
-  if (fd == STDOUT_FILENO) fflush(stdout);
-  if (fd == STDERR_FILENO) fflush(stderr);
+/* The C library's FILE of fd 1 or 2, whose buffer io.write fills as
+ * liolib's fwrite does; NULL for another fd. */
+static FILE *stream_cfile(int fd) {
+  return fd == STDOUT_FILENO ? stdout : fd == STDERR_FILENO ? stderr : NULL;
+}
+
+/* Whether len bytes go into f's buffer without a write(2): the buffer has
+ * room for them (a full buffer is written out first, below), and a line
+ * buffer gets no newline. An unbuffered stream's buffer holds one byte:
+ * never. A buffer not allocated yet (no write so far) takes a write
+ * smaller than BUFSIZ, which allocates it. */
+static int stream_fits(FILE *f, const char *s, size_t len) {
+  size_t size = __fbufsize(f), pending = __fpending(f);
+  if (size == 0) size = BUFSIZ;
+  if (pending + len >= size) return 0;
+  return !(__flbf(f) && memchr(s, '\n', len));
 }
 
 /* Stack: 1 the file (to return), 2 the bytes, 3 how many are written, 4
@@ -209,6 +221,30 @@ static int stream_write_k(lua_State *L, int status, lua_KContext ctx) {
   size_t len;
   const char *s = lua_tolstring(L, 2, &len);
   size_t off = (size_t)lua_tointeger(L, 3);
+  FILE *f = stream_cfile(fd);
+  /* io.write as stock Lua's: into C's buffer while it has room (no
+   * syscall; lost at _exit, as there); print writes out at once, as
+   * lua_writeline flushes. */
+  if (f && off == 0 && !print && stream_fits(f, s, len)) {
+    fwrite(s, 1, len, f);
+    off = len;
+  }
+  /* Otherwise what C's buffer holds goes first, so that nothing written
+   * before (by io.write, a host, the REPL's banner) is overtaken. It holds
+   * at most a buffer of st_blksize (PIPE_BUF on a pipe), which a pipe that
+   * polls writable takes at once. */
+  if (f && off == 0 && __fpending(f) > 0) {
+    if (ms_can_park(L) && !stream_ready(fd, POLLOUT)) {
+      int rc = stream_wait(L, fd, UV_WRITABLE, ctx, stream_write_k);
+      if (rc >= 0) return rc;
+    }
+    fflush(f);
+    clearerr(f);
+    if (!print && stream_fits(f, s, len)) {
+      fwrite(s, 1, len, f);
+      off = len;
+    }
+  }
   while (off < len) {
     int park = ms_can_park(L);
     if (park && !stream_ready(fd, POLLOUT)) {
@@ -357,7 +393,6 @@ static int stream_wrapper(lua_State *L) {
   lua_insert(L, 3);
   lua_pushinteger(L, bad);
   lua_insert(L, 4);
-  stream_flush_c(code & 0xff);
   return stream_write_k(L, LUA_OK, code | (how == HOW_PRINT ? STREAM_PRINT : 0));
 }
 

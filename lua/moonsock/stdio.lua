@@ -11,9 +11,9 @@
 -- file other than a cooperative standard stream goes straight to liolib's
 -- function, with the same errors. Reads go through a buffered file of
 -- moonsock.makefile over fd 0, so Lua's formats are moonsock.fileio's;
--- writes are not buffered in Lua: each io.write or print is written before
--- it returns (after C's own stdout buffer is flushed), which keeps print,
--- io.write and C's writes in order.
+-- writes fill C's own stdout/stderr buffer as liolib's do, and what does
+-- not fit (or print's line) is written out cooperatively after it, which
+-- keeps print, io.write and C's writes in order.
 local stream = require "moonsock.core.stream"
 local makefile = require "moonsock.makefile"
 local fileio = require "moonsock.fileio"
