@@ -433,7 +433,8 @@ end
 local modules = {socket = socket, task = task, thread = thread, errors = errors, repr = repr,
                  select = selectmod, selectors = selectors, socketserver = socketserver, asyncore = asyncore,
                  asynchat = asynchat, ipaddress = ipaddress, parse = parse, binascii = binascii, errno = errno,
-                 posix = posix, class = class, ssl = sslmod, subprocess = subprocess, signal = signalmod, daemon = daemon}
+                 posix = posix, class = class, ssl = sslmod, subprocess = subprocess, signal = signalmod,
+                 daemon = daemon}
 
 -- The modules added after the first five, with the section documenting
 -- each and the Python module its "same" names are looked up in.
@@ -666,7 +667,8 @@ describe("docs/api.md", function()
   it("has the sections in the order of the brief", function()
     local want = {"The task model", "socket", "task", "Synchronisation objects", "thread",
                   "select", "selectors", "socketserver", "asyncore", "asynchat", "ipaddress", "urllib.parse",
-                  "ssl", "binascii", "errno", "signal", "moonsock.posix", "subprocess", "systemd.daemon", "moonsock.class", "repl",
+                  "ssl", "binascii", "errno", "signal", "moonsock.posix", "subprocess", "systemd.daemon",
+                  "moonsock.class", "repl",
                   "Command line", "moonsock.errors", "moonsock.repr"}
     assert.are.same(want, sections)
     local missing = {}

@@ -731,14 +731,16 @@ M.CLOSABLE = {sock = true, file = true, epoll = true, sel = true, server = true,
 -- moonsock's own: their functions need a py in FUNCS to be compared).
 M.PYMOD = {socket = "socket", select = "select", selectors = "selectors", socketserver = "socketserver",
            asyncore = "asyncore", asynchat = "asynchat", ipaddress = "ipaddress", parse = "urllib.parse",
-           binascii = "binascii", posix = "os", thread = "_thread", ssl = "ssl", subprocess = "subprocess", signal = "signal"}
+           binascii = "binascii", posix = "os", thread = "_thread", ssl = "ssl", subprocess = "subprocess",
+           signal = "signal"}
 
 -- The module each prefix calls (the Lua side's M.<prefix>).
 M.MODULES = {socket = "socket", task = "task", thread = "thread", select = "select", selectors = "selectors",
              socketserver = "socketserver", asyncore = "asyncore", asynchat = "asynchat",
              ipaddress = "ipaddress", parse = "urllib.parse", binascii = "binascii", errno = "errno",
              posix = "moonsock.posix", class = "moonsock.class", errors = "moonsock.errors",
-             repr = "moonsock.repr", repl = "repl", ssl = "ssl", subprocess = "subprocess", signal = "signal", daemon = "systemd.daemon"}
+             repr = "moonsock.repr", repl = "repl", ssl = "ssl", subprocess = "subprocess", signal = "signal",
+             daemon = "systemd.daemon"}
 
 -- ---------------------------------------------------------------------------
 -- Cases
