@@ -59,6 +59,7 @@
 --   types raise "bad argument #n to 'name' (...)".
 local errors = require "moonsock.errors"
 local reprmod = require "moonsock.repr"
+local property_index = require("moonsock.class").property_index
 
 local quote = reprmod.quote
 
@@ -294,6 +295,13 @@ local function is_interface(x)
 end
 
 local function str(x) return x:_str() end
+
+-- Python's check before an operation on two objects; the message names a first.
+local function same_version(a, b)
+  if a._version ~= b._version then
+    raise(TypeError, "%s and %s are not of the same version", str(a), str(b))
+  end
+end
 
 -- ---- IPv4 text ----
 local function split(s, sep)
@@ -657,9 +665,7 @@ end
 
 local function addr_lt(a, b)
   if not is_address(b) then return NI end
-  if a._version ~= b._version then
-    raise(TypeError, "%s and %s are not of the same version", str(a), str(b))
-  end
+  same_version(a, b)
   if not N.eq(a._ip, b._ip) then return N.lt(a._ip, b._ip) end
   return false
 end
@@ -896,7 +902,7 @@ local function is_subnet_of(a, b)
   if not class_of(a) or not class_of(b) then
     raise(TypeError, "Unable to test subnet containment between %s and %s", pystr(a), pystr(b))
   end
-  if a._version ~= b._version then raise(TypeError, "%s and %s are not of the same version", str(a), str(b)) end
+  same_version(a, b)
   if not is_network(a) or not is_network(b) then
     raise(TypeError, "Unable to test subnet containment between %s and %s", str(a), str(b))
   end
@@ -917,9 +923,7 @@ end
 
 function L_net.m:address_exclude(other)
   if not class_of(other) then argerror(1, "address_exclude", "network expected, got " .. pytype(other)) end
-  if self._version ~= other._version then
-    raise(TypeError, "%s and %s are not of the same version", str(self), str(other))
-  end
+  same_version(self, other)
   if not is_network(other) then raise(TypeError, "%s is not a network object", str(other)) end
   if not is_subnet_of(other, self) then raise(ValueError, "%s not contained in %s", str(other), str(self)) end
   if py_eq(other, self) then return list_iter({}) end
@@ -1033,15 +1037,19 @@ function L_net.m:format(spec)
   raise(TypeError, "unsupported format string passed to %s.__format__", self.__name)
 end
 
+-- _BaseV4 and _BaseV6: the class attributes of a version, and the
+-- properties version and max_prefixlen that give two of them.
+local function version_layer(L, version, max_prefixlen, all_ones, string_from_ip_int)
+  L.m._version, L.m._max_prefixlen, L.m._ALL_ONES = version, max_prefixlen, all_ones
+  L.m._string_from_ip_int = string_from_ip_int
+  L.p.version = function() return version end
+  L.p.max_prefixlen = function() return max_prefixlen end
+end
+
 -- ---------------------------------------------------------------------------
 -- _BaseV4 and its classes
 -- ---------------------------------------------------------------------------
-L_v4.m._version = 4
-L_v4.m._max_prefixlen = 32
-L_v4.m._ALL_ONES = ALL4
-L_v4.m._string_from_ip_int = v4_string
-L_v4.p.version = function() return 4 end
-L_v4.p.max_prefixlen = function() return 32 end
+version_layer(L_v4, 4, 32, ALL4, v4_string)
 function L_v4.m:_explode() return str(self) end
 function L_v4.m:_reverse_pointer()
   local o = split(str(self), ".")
@@ -1053,13 +1061,16 @@ end
 local C4 = {} -- _IPv4Constants, filled once the classes exist
 local C6 = {}
 
-L_v4addr.p.is_reserved = function(self) return net_contains(C4.reserved, self) end
-L_v4addr.p.is_private = function(self)
-  for _, net in ipairs(C4.private) do
-    if net_contains(net, self) then return true end
+-- Python's any(self in net for net in nets).
+local function in_any(nets, addr)
+  for _, net in ipairs(nets) do
+    if net_contains(net, addr) then return true end
   end
   return false
 end
+
+L_v4addr.p.is_reserved = function(self) return net_contains(C4.reserved, self) end
+L_v4addr.p.is_private = function(self) return in_any(C4.private, self) end
 L_v4addr.p.is_global = function(self) return not net_contains(C4.public, self) and not self.is_private end
 L_v4addr.p.is_multicast = function(self) return net_contains(C4.multicast, self) end
 L_v4addr.p.is_unspecified = function(self) return py_eq(self, C4.unspecified) end
@@ -1087,12 +1098,7 @@ function L_v4iface.m:_str() return v4_string(self._ip) .. "/" .. self._prefixlen
 -- ---------------------------------------------------------------------------
 -- _BaseV6 and its classes
 -- ---------------------------------------------------------------------------
-L_v6.m._version = 6
-L_v6.m._max_prefixlen = 128
-L_v6.m._ALL_ONES = ALL6
-L_v6.m._string_from_ip_int = v6_string
-L_v6.p.version = function() return 6 end
-L_v6.p.max_prefixlen = function() return 128 end
+version_layer(L_v6, 6, 128, ALL6, v6_string)
 function L_v6.m:_explode()
   local ip_str
   if is_network(self) then
@@ -1121,21 +1127,13 @@ function L_v6addr.m:_str()
 end
 L_v6addr.p.scope_id = function(self) return self._scope_id end
 L_v6addr.p.is_multicast = function(self) return net_contains(C6.multicast, self) end
-L_v6addr.p.is_reserved = function(self)
-  for _, net in ipairs(C6.reserved) do
-    if net_contains(net, self) then return true end
-  end
-  return false
-end
+L_v6addr.p.is_reserved = function(self) return in_any(C6.reserved, self) end
 L_v6addr.p.is_link_local = function(self) return net_contains(C6.linklocal, self) end
 L_v6addr.p.is_site_local = function(self) return net_contains(C6.sitelocal, self) end
 L_v6addr.p.is_private = function(self)
   local mapped = self.ipv4_mapped
   if mapped ~= nil then return mapped.is_private end
-  for _, net in ipairs(C6.private) do
-    if net_contains(net, self) then return true end
-  end
-  return false
+  return in_any(C6.private, self)
 end
 L_v6addr.p.is_global = function(self) return not self.is_private end
 L_v6addr.p.is_unspecified = function(self) return N.eq(self._ip, 0) end
@@ -1211,13 +1209,7 @@ local function make_class(name, layers, flags, eq, lt, ctor)
   methods.__name = name
   for k, v in pairs(flags) do methods[k] = v end
   cls._methods = methods
-  cls.__index = function(self, k)
-    local m = methods[k]
-    if m ~= nil then return m end
-    local p = props[k]
-    if p then return p(self) end
-    return nil
-  end
+  cls.__index = property_index(methods, props)
   cls.__tostring = str
   cls.__repr = function(self) return self:repr() end
   cls._rich = make_rich(eq, lt)
@@ -1241,9 +1233,7 @@ end
 
 local function net_lt(a, b)
   if not is_network(b) then return NI end
-  if a._version ~= b._version then
-    raise(TypeError, "%s and %s are not of the same version", str(a), str(b))
-  end
+  same_version(a, b)
   if py_ne(a.network_address, b.network_address) then return py_lt(a.network_address, b.network_address) end
   if py_ne(a.netmask, b.netmask) then return py_lt(a.netmask, b.netmask) end
   return false
@@ -1365,9 +1355,7 @@ local function summarize(first, last)
   if not (is_address(first) and is_address(last)) then
     raise(TypeError, "first and last must be IP addresses, not networks")
   end
-  if first._version ~= last._version then
-    raise(TypeError, "%s and %s are not of the same version", str(first), str(last))
-  end
+  same_version(first, last)
   if py_gt(first, last) then raise(ValueError, "last IP address must be greater than first") end
   local cls = first._version == 4 and M.IPv4Network or M.IPv6Network
   local bits, all = first._max_prefixlen, first._ALL_ONES
@@ -1437,15 +1425,11 @@ function M.collapse_addresses(addresses)
     if not class_of(ip) then argerror(1, "collapse_addresses", "item " .. i .. " is a " .. pytype(ip)) end
     if is_address(ip) or ip._prefixlen == ip._max_prefixlen then
       local prev = ips[#ips]
-      if prev and prev._version ~= ip._version then
-        raise(TypeError, "%s and %s are not of the same version", str(ip), str(prev))
-      end
+      if prev then same_version(ip, prev) end
       ips[#ips + 1] = is_address(ip) and ip or ip.network_address
     else
       local prev = nets_[#nets_]
-      if prev and prev._version ~= ip._version then
-        raise(TypeError, "%s and %s are not of the same version", str(ip), str(prev))
-      end
+      if prev then same_version(ip, prev) end
       nets_[#nets_ + 1] = ip
     end
   end

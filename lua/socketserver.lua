@@ -662,59 +662,62 @@ function BaseRequestHandler:setup() end
 function BaseRequestHandler:handle() end
 function BaseRequestHandler:finish() end
 
--- Python's _SocketWriter: wfile when wbufsize is 0, no buffer to flush.
+-- The io files of the handlers, _SocketWriter and BytesIO, stand for
+-- Python's io types, whose methods refuse another self (TypeError:
+-- descriptor 'flush' for '_io.BytesIO' objects doesn't apply to a 'dict'
+-- object): f.closed alone took {} for a file.
+-- check_file(f, cls, fname[, closed_ok]): f is a cls, and open unless closed_ok.
+local function check_file(f, cls, fname, closed_ok)
+  if not class.isinstance(f, cls) then
+    error(format("calling '%s' on bad self (%s expected, got %s)", fname, cls.__name, typename(f)), 3)
+  end
+  if not closed_ok and f.closed then error("attempt to use a closed file", 3) end
+end
+
+-- The methods both have, each checking its self against its own class:
+-- write(...) hands each string (numbers as io.write writes them) to
+-- put(f, s) and returns the file, as io files do; there is nothing to
+-- flush; readable and writable answer on a closed file where Python's do
+-- (io.IOBase's, not io.BytesIO's).
+local function io_methods(cls, put, readable, closed_answers)
+  function cls.write(self, ...)
+    check_file(self, cls, "write")
+    for i = 1, select("#", ...) do
+      put(self, fileio.tobytes(i, (select(i, ...)), "write"))
+    end
+    return self
+  end
+  function cls.flush(self)
+    check_file(self, cls, "flush")
+    return true
+  end
+  function cls.close(self)
+    check_file(self, cls, "close", true)
+    self.closed = true
+    return true
+  end
+  function cls.readable(self)
+    check_file(self, cls, "readable", closed_answers)
+    return readable
+  end
+  function cls.writable(self)
+    check_file(self, cls, "writable", closed_answers)
+    return true
+  end
+end
+
+-- Python's _SocketWriter: wfile when wbufsize is 0, no buffer to flush;
+-- write sends each string with sendall.
 local SocketWriter = define("_SocketWriter", {object}, {closed = false})
 
 function SocketWriter:__init__(sock)
   self._sock = sock
 end
 
-local function check_open(f)
-  if f.closed then error("attempt to use a closed file", 3) end
-end
+io_methods(SocketWriter, function(f, s) f._sock:sendall(s) end, false, true)
 
--- Python's _SocketWriter and BytesIO are io types, whose methods refuse
--- another self (TypeError: descriptor 'flush' for '_io.BytesIO' objects
--- doesn't apply to a 'dict' object): f.closed alone took {} for a file.
-local function check_self(f, cls, fname)
-  if not class.isinstance(f, cls) then
-    error(format("calling '%s' on bad self (%s expected, got %s)", fname, cls.__name, typename(f)), 3)
-  end
-end
-
--- write(...) sends each string (numbers as io.write writes them) with
--- sendall; returns the file, as io files do.
-function SocketWriter:write(...)
-  check_self(self, SocketWriter, "write")
-  check_open(self)
-  for i = 1, select("#", ...) do
-    self._sock:sendall(fileio.tobytes(i, (select(i, ...)), "write"))
-  end
-  return self
-end
-
-function SocketWriter:flush()
-  check_self(self, SocketWriter, "flush")
-  check_open(self)
-  return true
-end
-
-function SocketWriter:close()
-  check_self(self, SocketWriter, "close")
-  self.closed = true
-  return true
-end
-
-function SocketWriter:writable()
-  check_self(self, SocketWriter, "writable")
-  return true
-end
-function SocketWriter:readable()
-  check_self(self, SocketWriter, "readable")
-  return false
-end
 function SocketWriter:fileno()
-  check_self(self, SocketWriter, "fileno")
+  check_file(self, SocketWriter, "fileno", true)
   return self._sock:fileno()
 end
 
@@ -757,131 +760,95 @@ end
 local BytesIO = define("BytesIO", {object}, {closed = false})
 M.BytesIO = BytesIO
 
+-- The bytes are f._rbuf and the position f._cursor.p: the cursor is the op
+-- that moonsock.fileio's readers move, kept from one call to the next.
 function BytesIO:__init__(initial)
   if initial ~= nil and type(initial) ~= "string" then
     argerror(1, "BytesIO", "string expected, got " .. typename(initial))
   end
-  self._buf = initial or ""
-  self._pos = 1
+  self._rbuf = initial or ""
+  self._cursor = {p = 1}
 end
 
 function BytesIO:getvalue()
-  check_self(self, BytesIO, "getvalue")
-  check_open(self)
-  return self._buf
+  check_file(self, BytesIO, "getvalue")
+  return self._rbuf
 end
 
--- The readers of moonsock.fileio's formats over the string, from f._pos
--- (a BytesIO has no second value to pass through: op is nil).
-
-local function read_line(f, keep)
-  local buf, p = f._buf, f._pos
+local function read_line(f, op, keep)
+  local buf, p = f._rbuf, op.p
   if p > #buf then return nil end
   local nl = buf:find("\n", p, true)
   local stop = nl or #buf
-  f._pos = stop + 1
+  op.p = stop + 1
   return buf:sub(p, (nl and not keep) and stop - 1 or stop)
 end
 
-local function peek(f, _, k) return string.byte(f._buf, f._pos + k) end
+local function peek(f, op, k) return string.byte(f._rbuf, op.p + k) end
 
 local readers = {
-  n = function(f)
-    local skip, len, valid = fileio.scan_number(peek, f)
-    local p = f._pos + skip
-    f._pos = p + len
-    return tonumber(valid and f._buf:sub(p, p + len - 1) or "")
-  end,
-  l = function(f) return read_line(f, false) end,
-  L = function(f) return read_line(f, true) end,
-  a = function(f)
-    local s = f._buf:sub(f._pos)
-    f._pos = #f._buf + 1
+  n = fileio.number_reader(peek),
+  l = function(f, op) return read_line(f, op, false) end,
+  L = function(f, op) return read_line(f, op, true) end,
+  a = function(f, op)
+    local s = f._rbuf:sub(op.p)
+    op.p = #f._rbuf + 1
     return s
   end,
 }
 
 -- An integer count: up to n bytes, nil at EOF; 0: "" unless at EOF.
-local function read_chars(f, _, n)
-  if f._pos > #f._buf then return nil end
-  local s = f._buf:sub(f._pos, f._pos + n - 1)
-  f._pos = f._pos + #s
+local function read_chars(f, op, n)
+  if op.p > #f._rbuf then return nil end
+  local s = f._rbuf:sub(op.p, op.p + n - 1)
+  op.p = op.p + #s
   return s
 end
 
-local function read_zero(f)
-  if f._pos > #f._buf then return nil end
+local function read_zero(f, op)
+  if op.p > #f._rbuf then return nil end
   return ""
 end
 
 -- read(...): Lua's io formats ("l" with none); nil ends the results at EOF.
 function BytesIO:read(...)
-  check_self(self, BytesIO, "read")
-  check_open(self)
-  return fileio.read_formats(self, nil, fileio.parse_formats(readers, "read", ...), read_chars, read_zero)
+  check_file(self, BytesIO, "read")
+  return fileio.read_formats(self, self._cursor, fileio.parse_formats(readers, "read", ...), read_chars, read_zero)
 end
 
 -- readline([limit]): Python's, the line with its "\n", "" at EOF.
 function BytesIO:readline(limit)
-  check_self(self, BytesIO, "readline")
-  check_open(self)
+  check_file(self, BytesIO, "readline")
   if limit ~= nil and math.type(limit) ~= "integer" then
     argerror(1, "readline", "integer expected, got " .. typename(limit))
   end
-  local line = read_line(self, true) or ""
+  local op = self._cursor
+  local line = read_line(self, op, true) or ""
   if limit and limit >= 0 and #line > limit then
-    self._pos = self._pos - (#line - limit)
+    op.p = op.p - (#line - limit)
     line = line:sub(1, limit)
   end
   return line
 end
 
 function BytesIO:lines(...)
-  check_self(self, BytesIO, "lines")
-  check_open(self)
+  check_file(self, BytesIO, "lines")
   local fmts = fileio.parse_formats(readers, "lines", ...)
   return function()
     if self.closed then error("file is already closed", 2) end
-    return fileio.lines_result(fileio.read_formats(self, nil, fmts, read_chars, read_zero))
+    return fileio.lines_result(fileio.read_formats(self, self._cursor, fmts, read_chars, read_zero))
   end
 end
 
 -- write(...) writes at the position, over what is there (BytesIO.write).
-function BytesIO:write(...)
-  check_self(self, BytesIO, "write")
-  check_open(self)
-  for i = 1, select("#", ...) do
-    local v = fileio.tobytes(i, (select(i, ...)), "write")
-    local buf, p = self._buf, self._pos
-    self._buf = buf:sub(1, p - 1) .. v .. buf:sub(p + #v)
-    self._pos = p + #v
-  end
-  return self
-end
-
-function BytesIO:flush()
-  check_self(self, BytesIO, "flush")
-  check_open(self)
-  return true
-end
-
-function BytesIO:close()
-  check_self(self, BytesIO, "close")
-  self.closed = true
-  return true
-end
-
--- A closed BytesIO cannot say (ValueError: I/O operation on closed file).
-function BytesIO:readable()
-  check_self(self, BytesIO, "readable")
-  check_open(self)
-  return true
-end
-function BytesIO:writable()
-  check_self(self, BytesIO, "writable")
-  check_open(self)
-  return true
-end
+-- A closed BytesIO cannot say whether it is readable (ValueError: I/O
+-- operation on closed file).
+io_methods(BytesIO, function(f, v)
+  local buf, op = f._rbuf, f._cursor
+  local p = op.p
+  f._rbuf = buf:sub(1, p - 1) .. v .. buf:sub(p + #v)
+  op.p = p + #v
+end, true, false)
 
 local DatagramRequestHandler = define("DatagramRequestHandler", {BaseRequestHandler}, {})
 M.DatagramRequestHandler = DatagramRequestHandler

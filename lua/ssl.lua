@@ -13,6 +13,7 @@ local socket = require "socket"
 local errors = require "moonsock.errors"
 local repr = require "moonsock.repr"
 local makefile = require "moonsock.makefile"
+local property_index = require("moonsock.class").property_index
 require "binascii" -- defines binascii.Error, which PEM_cert_to_DER_cert raises
 
 local argerror, typename = errors.argerror, errors.typename
@@ -166,15 +167,22 @@ end
 ---------------------------------------------------------------------------
 -- SSLContext
 
+-- self_checker(name, mt[, other_mt]) -> check(o, fname): the first call of
+-- every method, refusing an o of another metatable in Lua's words for a
+-- wrong self, blamed on the method's caller.
+local function self_checker(name, mt, other_mt)
+  return function(o, fname)
+    local m = getmetatable(o)
+    if m ~= mt and (other_mt == nil or m ~= other_mt) then
+      error(format("calling '%s' on bad self (%s expected, got %s)", fname, name, typename(o)), 3)
+    end
+    return o
+  end
+end
+
 local SSLContext = {}
 local context_mt = {__name = "SSLContext"}
-
-local function check_context(c, fname)
-  if getmetatable(c) ~= context_mt then
-    error(format("calling '%s' on bad self (SSLContext expected, got %s)", fname, typename(c)), 3)
-  end
-  return c
-end
+local check_context = self_checker("SSLContext", context_mt)
 
 -- The attributes read and written through the core's get/set.
 local core_attrs = {verify_flags = true, options = true, minimum_version = true,
@@ -248,13 +256,7 @@ for k in pairs(core_attrs) do
   setters[k] = function(c, v) c._ctx:set(k, check_int(v, 1, k)) end
 end
 
-context_mt.__index = function(c, k)
-  local m = SSLContext[k]
-  if m ~= nil then return m end
-  local g = getters[k]
-  if g then return g(c) end
-  return nil
-end
+context_mt.__index = property_index(SSLContext, getters)
 context_mt.__newindex = function(c, k, v)
   if readonly[k] then error(errors.AttributeError and errors.AttributeError("readonly attribute")
     or "attribute '" .. k .. "' of 'SSLContext' objects is not writable", 2) end
@@ -421,20 +423,8 @@ local SSLSocket, SSLObject = {}, {}
 local sslsocket_mt = {__name = "SSLSocket"}
 local sslobject_mt = {__name = "SSLObject"}
 
-local function check_sslsock(s, fname)
-  if getmetatable(s) ~= sslsocket_mt then
-    error(format("calling '%s' on bad self (SSLSocket expected, got %s)", fname, typename(s)), 3)
-  end
-  return s
-end
-
-local function check_sslobj(s, fname)
-  local mt = getmetatable(s)
-  if mt ~= sslsocket_mt and mt ~= sslobject_mt then
-    error(format("calling '%s' on bad self (SSLSocket expected, got %s)", fname, typename(s)), 3)
-  end
-  return s
-end
+local check_sslsock = self_checker("SSLSocket", sslsocket_mt)
+local check_sslobj = self_checker("SSLSocket", sslsocket_mt, sslobject_mt)
 
 -- The SSL of s, or ValueError before the handshake can start (Python's
 -- _check_connected and "unconnected" checks).
@@ -606,13 +596,7 @@ function SSLObject:unwrap()
   conn_of(self):shutdown(nil)
 end
 
-sslobject_mt.__index = function(s, k)
-  local m = SSLObject[k]
-  if m ~= nil then return m end
-  local g = shared_getters[k]
-  if g then return g(s) end
-  return nil
-end
+sslobject_mt.__index = property_index(SSLObject, shared_getters)
 sslobject_mt.__newindex = function(s, k, v)
   if k == "context" then return set_context(s, v) end
   if k == "session" then return set_session(s, v) end
@@ -869,14 +853,10 @@ end
 
 local socket_attrs = {family = true, type = true, proto = true, timeout = true}
 
-sslsocket_mt.__index = function(s, k)
-  local m = SSLSocket[k]
-  if m ~= nil then return m end
-  local g = shared_getters[k]
-  if g then return g(s) end
+sslsocket_mt.__index = property_index(SSLSocket, shared_getters, function(s, k)
   if socket_attrs[k] then return rawget(s, "_sock")[k] end
   return nil
-end
+end)
 sslsocket_mt.__newindex = function(s, k, v)
   if k == "context" then return set_context(s, v) end
   if k == "session" then return set_session(s, v) end

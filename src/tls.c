@@ -30,21 +30,27 @@ typedef struct {
 static BIO_METHOD *sockbio_method;
 static int sockbio_type;
 
+/* A failed recv or send: EAGAIN sets the retry flag, which OpenSSL hands
+   back as WANT_READ/WANT_WRITE so the caller parks until the fd is ready;
+   any other errno is kept for the caller to raise. */
+static int sockbio_failed(BIO *b, sockbio *s, int reading) {
+  if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    if (reading) BIO_set_retry_read(b);
+    else BIO_set_retry_write(b);
+    s->err = 0;
+  } else {
+    s->err = errno;
+  }
+  return -1;
+}
+
 static int sockbio_read(BIO *b, char *buf, int len) {
   sockbio *s = BIO_get_data(b);
   BIO_clear_retry_flags(b);
   ssize_t n;
   do n = recv(s->fd, buf, (size_t)len, 0);
   while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      BIO_set_retry_read(b);
-      s->err = 0;
-    } else {
-      s->err = errno;
-    }
-    return -1;
-  }
+  if (n < 0) return sockbio_failed(b, s, 1);
   s->err = 0;
   s->eof = n == 0;
   return (int)n;
@@ -56,15 +62,7 @@ static int sockbio_write(BIO *b, const char *buf, int len) {
   ssize_t n;
   do n = send(s->fd, buf, (size_t)len, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      BIO_set_retry_write(b);
-      s->err = 0;
-    } else {
-      s->err = errno;
-    }
-    return -1;
-  }
+  if (n < 0) return sockbio_failed(b, s, 0);
   s->err = 0;
   return (int)n;
 }

@@ -254,6 +254,27 @@ function M.qualname(cls)
   return qualname(cls)
 end
 
+-- property_index(methods, getters[, fallback]) -> an __index for a plain
+-- Lua class with Python's properties: methods[k] if there is one, else
+-- getters[k](obj), computed on each read (a getter may raise, as a Python
+-- property does), else fallback(obj, k) or nil. ssl's objects and
+-- ipaddress's classes are built on it.
+function M.property_index(methods, getters, fallback)
+  if type(methods) ~= "table" then argerror(1, "property_index", "table expected, got " .. typename(methods)) end
+  if type(getters) ~= "table" then argerror(2, "property_index", "table expected, got " .. typename(getters)) end
+  if fallback ~= nil and type(fallback) ~= "function" then
+    argerror(3, "property_index", "function expected, got " .. typename(fallback))
+  end
+  return function(obj, k)
+    local m = methods[k]
+    if m ~= nil then return m end
+    local g = getters[k]
+    if g then return g(obj) end
+    if fallback then return fallback(obj, k) end
+    return nil
+  end
+end
+
 -- instance_of(obj, mt): whether obj's metatable is mt or inherits from it
 -- through __index tables: the plain Lua classes of moonsock.sync and
 -- selectors, whose methods refuse a wrong self as Python's do.

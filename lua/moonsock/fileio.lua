@@ -74,6 +74,21 @@ function M.scan_number(peek, f, op)
   return start, n, not overflow
 end
 
+-- number_reader(peek) -> reader: the "n" format of a source whose bytes
+-- are f._rbuf and whose read call's cursor is op.p, with peek as
+-- scan_number's: the numeral scanned, consumed and converted. The cursor is
+-- read after the scan, as peek may move it (a socket file drops what it had
+-- consumed when it receives).
+function M.number_reader(peek)
+  local scan_number = M.scan_number
+  return function(f, op)
+    local skip, len, valid = scan_number(peek, f, op)
+    local p = op.p + skip
+    op.p = p + len
+    return tonumber(valid and sub(f._rbuf, p, p + len - 1) or "")
+  end
+end
+
 -- parse_formats_from(readers, fname, first, ...) -> fmts: each format becomes
 -- its reader (readers.n, .l, .L, .a) or an integer count before any byte is
 -- read, so a bad format consumes nothing; no format is "l". An argument

@@ -16,7 +16,7 @@ local repr = require "moonsock.repr"
 local byte, find, sub, format = string.byte, string.find, string.sub, string.format
 local concat = table.concat
 local tointeger = math.tointeger
-local scan_number, g_read, lines_result = fileio.scan_number, fileio.read_formats, fileio.lines_result
+local g_read, lines_result = fileio.read_formats, fileio.lines_result
 local tobytes = fileio.tobytes
 
 local M = {}
@@ -264,16 +264,8 @@ local function peek(f, op, k)
   return byte(buf, op.p + k)
 end
 
--- "n": the numeral fileio scans, leaving the look-ahead char unread.
-local function read_number(f, op)
-  local skip, len, valid = scan_number(peek, f, op)
-  local p = op.p + skip
-  op.p = p + len
-  return tonumber(valid and sub(f._rbuf, p, p + len - 1) or "")
-end
-
 local readers = {
-  n = read_number,
+  n = fileio.number_reader(peek),
   l = function(f, op) return read_line(f, op, false) end,
   L = function(f, op) return read_line(f, op, true) end,
   a = read_all,

@@ -155,13 +155,16 @@ local NONPRINT = {
   0x1D173, 0x1D17A, 0xE0001, 0xE0001, 0xE0020, 0xE007F, 0xF0000, 0x10FFFF,
 }
 
-local function printable(cp)
-  for k = 1, #NONPRINT, 2 do
-    if cp < NONPRINT[k] then return true end
-    if cp <= NONPRINT[k + 1] then return false end
+-- Whether cp lies in one of the ranges, sorted pairs first, last.
+local function in_ranges(ranges, cp)
+  for k = 1, #ranges, 2 do
+    if cp < ranges[k] then return false end
+    if cp <= ranges[k + 1] then return true end
   end
-  return true
+  return false
 end
+
+local function printable(cp) return not in_ranges(NONPRINT, cp) end
 
 local repr_escapes = {[9] = "\\t", [10] = "\\n", [13] = "\\r", [92] = "\\\\"}
 
@@ -254,13 +257,7 @@ for k = 1, #LOWER, 4 do
   for cp = LOWER[k], LOWER[k + 1], LOWER[k + 2] do lower_image[cp + LOWER[k + 3]] = true end
 end
 
-local function ignorable(cp)
-  for k = 1, #IGNORABLE, 2 do
-    if cp < IGNORABLE[k] then return false end
-    if cp <= IGNORABLE[k + 1] then return true end
-  end
-  return false
-end
+local function ignorable(cp) return in_ranges(IGNORABLE, cp) end
 
 local function cased(cp)
   if (cp >= 0x41 and cp <= 0x5A) or (cp >= 0x61 and cp <= 0x7A) then return true end

@@ -671,6 +671,7 @@ M.FUNCS = {
   ["class.make"] = {kinds = {bases = "classlist"}},
   -- Plain Lua classes have no Python counterpart to ask.
   ["class.instance_of"] = {py = false},
+  ["class.property_index"] = {py = false, kinds = {methods = "table", getters = "table", fallback = "fn"}},
   ["Class:mixin"] = {recv = v("M.class.object:extend{}"), valid = {base = v("M.class.object:extend{}")},
                      kinds = {base = "class"}},
   ["cls:matches"] = {kinds = {err = "any"}},

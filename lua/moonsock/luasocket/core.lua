@@ -13,7 +13,11 @@ M.gettime = helpers.gettime
 local typename = errors.typename
 
 -- (The methods call the helpers of this file without a tail call, so that
--- their frame, and the name the user called them by, stays on the stack.)
+-- their frame, and the name the user called them by, stays on the stack:
+-- `return core.results(core.f(self))` returns all that f returned, f
+-- having run under the method.)
+function M.results(...) return ... end
+
 -- luaL_argerror's text for the LuaSocket function or method the user
 -- called: the outermost frame of these modules is the one the user's code
 -- called, named as that call names it (with ':' its self is "bad self");
@@ -367,6 +371,17 @@ function M.newobject(kind, family, py, mt)
     _block = -1, _total = -1, _start = 0, _pytimeout = false,
     _received = 0, _sent = 0, _birthday = helpers.monotime(),
   }, mt))
+end
+
+-- The constructors (tcp, udp, unix): a new object of class mt with its fd
+-- for family, or with none yet if family is nil (bind or connect makes it
+-- when the address tells the family); nil and the error text if the fd
+-- cannot be made.
+function M.open(kind, family, socktype, mt)
+  if family == nil then return M.newobject(kind, nil, nil, mt) end
+  local py, err = M.newpy(family, socktype)
+  if not py then return nil, err end
+  return M.newobject(kind, family, py, mt)
 end
 
 -- luaL_checkstring: a string, or a number as its text.

@@ -4,7 +4,7 @@ local psocket = require("moonsock.luasocket.python").get()
 local core = require "moonsock.luasocket.core"
 
 local check, argerror, typename = core.check, core.argerror, core.typename
-local pack, unpack = table.pack, table.unpack
+local results = core.results
 local AF_INET6, AF_UNIX = psocket.AF_INET6, psocket.AF_UNIX
 local SOCK_DGRAM = psocket.SOCK_DGRAM
 
@@ -20,18 +20,9 @@ local function new(kind, state, family, py)
   return core.newobject(kind, family, py, classes[kind][state])
 end
 
-function M.udp(family)
-  if family == nil then return new("udp", "unconnected", nil, nil) end
-  local py, err = newpy(family)
-  if not py then return nil, err end
-  return new("udp", "unconnected", family, py)
-end
+function M.udp(family) return core.open("udp", family, SOCK_DGRAM, classes.udp.unconnected) end
 
-function M.unix()
-  local py, err = newpy(AF_UNIX)
-  if not py then return nil, err end
-  return new("unix", "unconnected", AF_UNIX, py)
-end
+function M.unix() return core.open("unix", AF_UNIX, SOCK_DGRAM, classes.unix.unconnected) end
 
 function M.adopt(py)
   local kind = py.family == AF_UNIX and "unix" or "udp"
@@ -104,12 +95,20 @@ local function checksize(size)
   return size
 end
 
-function methods:receive(size)
-  group(self, "any")
+-- The checks and the start of receive and receivefrom (of the object
+-- group grp): the size to read, or nil for a closed object, which reads an
+-- empty datagram, as LuaSocket's does.
+local function start_receive(self, grp, size)
+  group(self, grp)
   size = checksize(size)
   core.markstart(self)
-  -- a closed object reads an empty datagram, as LuaSocket's does
-  if not self._py then return "" end
+  if not self._py then return nil end
+  return size
+end
+
+function methods:receive(size)
+  size = start_receive(self, "any", size)
+  if not size then return "" end
   local data, err = core.io(self, "recv", size)
   if not data then return nil, refused(err) end
   self._received = self._received + #data
@@ -117,10 +116,8 @@ function methods:receive(size)
 end
 
 function methods:receivefrom(size)
-  group(self, "unconnected")
-  size = checksize(size)
-  core.markstart(self)
-  if not self._py then return "" end
+  size = start_receive(self, "unconnected", size)
+  if not size then return "" end
   local data, err, addr = core.io(self, "recvfrom", size)
   if not data then return nil, refused(err) end
   self._received = self._received + #data
@@ -174,14 +171,12 @@ end
 
 function methods:getsockname()
   group(self, "any")
-  local r = pack(core.name(self, "getsockname", true))
-  return unpack(r, 1, r.n)
+  return results(core.name(self, "getsockname", true))
 end
 
 function methods:getpeername()
   group(self, "connected")
-  local r = pack(core.name(self, "getpeername", false))
-  return unpack(r, 1, r.n)
+  return results(core.name(self, "getpeername", false))
 end
 
 function methods:close()
@@ -191,14 +186,12 @@ end
 
 function methods:settimeout(t, mode)
   group(self, "any")
-  local r = pack(core.settimeout(self, t, mode))
-  return unpack(r, 1, r.n)
+  return results(core.settimeout(self, t, mode))
 end
 
 function methods:gettimeout()
   group(self, "any")
-  local r = pack(core.gettimeout(self))
-  return unpack(r, 1, r.n)
+  return results(core.gettimeout(self))
 end
 
 function methods:getfd()
@@ -235,14 +228,12 @@ local UNIX_OPTS = {reuseaddr = true, ["recv-buffer-size"] = true, ["send-buffer-
 
 function methods:setoption(name, value)
   group(self, "any")
-  local r = pack(core.setoption(self, self._kind == "unix" and UNIX_OPTS or UDP_SET, name, value))
-  return unpack(r, 1, r.n)
+  return results(core.setoption(self, self._kind == "unix" and UNIX_OPTS or UDP_SET, name, value))
 end
 
 function methods:getoption(name)
   group(self, "any")
-  local r = pack(core.getoption(self, self._kind == "unix" and UNIX_OPTS or UDP_GET, name))
-  return unpack(r, 1, r.n)
+  return results(core.getoption(self, self._kind == "unix" and UNIX_OPTS or UDP_GET, name))
 end
 
 local UDP_METHODS = {"close", "dirty", "getfamily", "getfd", "getoption", "getpeername", "getsockname",

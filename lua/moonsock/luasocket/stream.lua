@@ -6,7 +6,7 @@ local psocket = require("moonsock.luasocket.python").get()
 local core = require "moonsock.luasocket.core"
 
 local check, argerror, typename = core.check, core.argerror, core.typename
-local pack, unpack = table.pack, table.unpack
+local results = core.results
 local find, sub, gsub, concat = string.find, string.sub, string.gsub, table.concat
 local AF_INET, AF_INET6, AF_UNIX = psocket.AF_INET, psocket.AF_INET6, psocket.AF_UNIX
 local SOCK_STREAM = psocket.SOCK_STREAM
@@ -35,18 +35,9 @@ end
 
 -- socket.tcp(), tcp4(), tcp6(): a master object; tcp() makes its fd when
 -- bind or connect knows the family.
-function M.tcp(family)
-  if family == nil then return new("tcp", "master", nil, nil) end
-  local py, err = newpy(family)
-  if not py then return nil, err end
-  return new("tcp", "master", family, py)
-end
+function M.tcp(family) return core.open("tcp", family, SOCK_STREAM, classes.tcp.master) end
 
-function M.unix()
-  local py, err = newpy(AF_UNIX)
-  if not py then return nil, err end
-  return new("unix", "master", AF_UNIX, py)
-end
+function M.unix() return core.open("unix", AF_UNIX, SOCK_STREAM, classes.unix.master) end
 
 -- A Python socket taken over by a LuaSocket object of the class its state
 -- calls for (listening: server; connected: client; else master).
@@ -345,26 +336,22 @@ end
 
 function methods:getsockname()
   any(self)
-  local r = pack(core.name(self, "getsockname", true))
-  return unpack(r, 1, r.n)
+  return results(core.name(self, "getsockname", true))
 end
 
 function methods:getpeername()
   group(self, "client")
-  local r = pack(core.name(self, "getpeername", false))
-  return unpack(r, 1, r.n)
+  return results(core.name(self, "getpeername", false))
 end
 
 function methods:settimeout(t, mode)
   any(self)
-  local r = pack(core.settimeout(self, t, mode))
-  return unpack(r, 1, r.n)
+  return results(core.settimeout(self, t, mode))
 end
 
 function methods:gettimeout()
   any(self)
-  local r = pack(core.gettimeout(self))
-  return unpack(r, 1, r.n)
+  return results(core.gettimeout(self))
 end
 
 function methods:getfd()
@@ -389,14 +376,12 @@ end
 
 function methods:getstats()
   group(self, "client")
-  local r = pack(core.getstats(self))
-  return unpack(r, 1, r.n)
+  return results(core.getstats(self))
 end
 
 function methods:setstats(received, sent, age)
   group(self, "client")
-  local r = pack(core.setstats(self, received, sent, age))
-  return unpack(r, 1, r.n)
+  return results(core.setstats(self, received, sent, age))
 end
 
 local TCP_SET = {keepalive = true, reuseaddr = true, reuseport = true, ["tcp-nodelay"] = true,
@@ -411,14 +396,12 @@ local UNIX_OPTS = {keepalive = true, reuseaddr = true, linger = true,
 
 function methods:setoption(name, value)
   any(self)
-  local r = pack(core.setoption(self, self._kind == "unix" and UNIX_OPTS or TCP_SET, name, value))
-  return unpack(r, 1, r.n)
+  return results(core.setoption(self, self._kind == "unix" and UNIX_OPTS or TCP_SET, name, value))
 end
 
 function methods:getoption(name)
   any(self)
-  local r = pack(core.getoption(self, self._kind == "unix" and UNIX_OPTS or TCP_GET, name))
-  return unpack(r, 1, r.n)
+  return results(core.getoption(self, self._kind == "unix" and UNIX_OPTS or TCP_GET, name))
 end
 
 -- ---- classes ----
