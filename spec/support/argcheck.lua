@@ -330,6 +330,11 @@ KIND.sockoptval = {valid = v("4096", "4096"),
 KIND.port = {valid = v("0", "0"), wrong = join(TYPES, {"nan", "inf", "neg", "minint", "maxint", "float", "nul_t"})}
 -- posix.signal's handler: SIG_DFL (0), SIG_IGN (1) or "flag"
 KIND.sighandler = {valid = v('"flag"'), wrong = join(TYPES, {"str", "nan", "neg", "maxint", "float"})}
+-- ssl: a key's password (a string or a function), ALPN protocol names, a MemoryBIO
+KIND.password = {valid = v('"x"', "'x'"), wrong = {"bool", "table", "co", "ud", "num"}}
+KIND.protolist = {valid = v('{"h2"}', "['h2']"),
+                  wrong = {"bool", "fn", "co", "ud", "num", "l_num", "l_table", "l_bool"}}
+KIND.membio = {valid = v("M.ssl.MemoryBIO()", "ssl.MemoryBIO()"), wrong = join(TYPES, {"str", "num"})}
 KIND.parts = {valid = v('{"http", "h", "/p", "", "q", "f"}', "('http', 'h', '/p', '', 'q', 'f')"),
               wrong = {"bool", "fn", "co", "ud", "str", "num", "parts_short", "parts_num"}}
 
@@ -611,6 +616,43 @@ M.FUNCS = {
   ["ssl.PEM_cert_to_DER_cert"] = {kinds = {pem = "text"}, valid = {
     pem = v('"-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----\\n"',
             "'-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----\\n'")}},
+  -- ssl's objects. A client context (ctx), an SSLSocket not connected yet
+  -- (tls: a connected pair would need a TLS server in every child; the
+  -- methods that need a connection answer ValueError or ENOTCONN before
+  -- it, in both), a MemoryBIO (membio).
+  ["ctx:load_cert_chain"] = {kinds = {certfile = "path", keyfile = "path", password = "password"}},
+  ["ctx:load_verify_locations"] = {kinds = {cafile = "path", capath = "path", cadata = "text"},
+                                   valid = {cadata = v('"-----BEGIN CERTIFICATE-----\\n"',
+                                                       "'-----BEGIN CERTIFICATE-----\\n'")}},
+  ["ctx:load_default_certs"] = {kinds = {purpose = "table"},
+                                valid = {purpose = v("M.ssl.Purpose.SERVER_AUTH", "ssl.Purpose.SERVER_AUTH")}},
+  ["ctx:set_ciphers"] = {kinds = {list = "text"}, valid = {list = v('"DEFAULT"', "'DEFAULT'")}},
+  ["ctx:set_alpn_protocols"] = {kinds = {protocols = "protolist"}},
+  ["ctx:set_ecdh_curve"] = {valid = {name = v('"prime256v1"', "'prime256v1'")}},
+  ["ctx:get_ca_certs"] = {kinds = {binary_form = "bool"}},
+  ["ctx:set_servername_callback"] = {recv = v("M.ssl.SSLContext(17)", "ssl.SSLContext(17)")},
+  ["ctx:wrap_socket"] = {valid = {sock = v("E:inet()", "E.inet()"),
+                                  opts = v('{server_hostname = "localhost"}', "{'server_hostname': 'localhost'}")},
+                         py = "E.track(R.wrap_socket({1}, **{2}))", py_default = {[2] = "{}"}},
+  -- always with server_hostname: without it moonsock refuses a client's
+  -- wrap_bio as its wrap_socket (doc), where Python's accepts it
+  ["ctx:wrap_bio"] = {always = 3, kinds = {incoming = "membio", outgoing = "membio"},
+                      valid = {opts = v('{server_hostname = "localhost"}', "{'server_hostname': 'localhost'}")},
+                      py = "R.wrap_bio({1}, {2}, **{3})", py_default = {[3] = "{}"}},
+  ["tls:read"] = {kinds = {len = "int"}, valid = {len = v("1", "1")}},
+  ["tls:getpeercert"] = {kinds = {binary_form = "bool"}},
+  ["tls:get_verified_chain"] = {py = false},
+  ["tls:get_unverified_chain"] = {py = false},
+  ["tls:get_channel_binding"] = {kinds = {cb_type = "text"}, valid = {cb_type = v('"tls-unique"', "'tls-unique'")}},
+  ["tls:sendfile"] = {kinds = {file = "rfile"}},
+  ["tls:shutdown"] = {valid = {how = v("1", "1")}},
+  ["tls:getsockopt"] = {valid = {level = v("1", "1"), option = v("3", "3"), buflen = v("4", "4")}},
+  ["tls:setsockopt"] = {kinds = {value = "sockoptval"}, valid = {level = v("1", "1"), option = v("7", "7")}},
+  ["tls:makefile"] = {valid = {mode = v('"rb"', "'rb'")}},
+  ["tls:sendto"] = {valid = {address = v("E:listen_addr()", "E.listen_addr()")}},
+  ["tls:connect"] = {valid = {address = v("E:listen_addr()", "E.listen_addr()")}},
+  ["tls:connect_ex"] = {valid = {address = v("E:listen_addr()", "E.listen_addr()")}},
+  ["membio:close"] = {py = false},
   -- binascii
   ["binascii.unhexlify"] = {valid = {hexstr = v('"00"', "b'00'")}},
   ["binascii.a2b_hex"] = {valid = {hexstr = v('"00"', "b'00'")}},
@@ -677,6 +719,10 @@ M.RECEIVER = {
   it = v('M.ipaddress.IPv4Network("192.0.2.0/30"):iter()', "iter(ipaddress.IPv4Network('192.0.2.0/30'))"),
   r = v('M.parse.urlparse("http://u:p@h:1/p;x?q#f")', "urllib.parse.urlparse('http://u:p@h:1/p;x?q#f')"),
   Class = v("M.class.object"),
+  ctx = v("M.ssl.SSLContext(16)", "ssl.SSLContext(16)"),
+  tls = v('E:track(M.ssl.SSLContext(16):wrap_socket(E:inet(), {server_hostname = "localhost"}))',
+          "E.track(ssl.SSLContext(16).wrap_socket(E.inet(), server_hostname='localhost'))"),
+  membio = v("M.ssl.MemoryBIO()", "ssl.MemoryBIO()"),
   cls = v("M.errors.OSError"),
   err = v('M.errors.OSError(111, "x")'),
 }
@@ -684,7 +730,7 @@ M.RECEIVER = {
 -- Prefixes whose objects can be closed: their methods are also called on a
 -- closed receiver (a closed socket must raise EBADF, as Python's).
 M.CLOSABLE = {sock = true, file = true, epoll = true, sel = true, server = true, writer = true, bio = true,
-              disp = true, wrapper = true, chat = true}
+              disp = true, wrapper = true, chat = true, tls = true}
 
 -- The Python module of each module prefix (the other modules are
 -- moonsock's own: their functions need a py in FUNCS to be compared).
@@ -1592,6 +1638,8 @@ M.ALLOW = {
   {key = "sock:makefile", param = "mode", label = "table",
    why = "Python takes any iterable of mode letters (set({}) is empty); a mode is a string here"},
   {key = "sock:makefile", param = "buffering", label = "maxint",
+   why = "Python allocates the buffer at once (MemoryError); moonsock's grows as it fills"},
+  {key = "tls:makefile", param = "buffering", label = "maxint",
    why = "Python allocates the buffer at once (MemoryError); moonsock's grows as it fills"},
   {key = "parse%.urlun%a+", param = "parts", label = "parts_short",
    why = "doc: a nil component counts as \"\" (Python requires all of them)"},
