@@ -365,6 +365,16 @@ local function build_prefixes()
   local tls = ctx:wrap_socket(plain, {server_hostname = "localhost"})
   local tlsobj = ctx:wrap_bio(sslmod.MemoryBIO(), sslmod.MemoryBIO(), {server_hostname = "localhost"})
   new_cleanup[#new_cleanup + 1] = function() tls:close() end
+  -- LuaSec's: a connection over a connected LuaSocket client, and a certificate.
+  local lsrv = socket.bind("127.0.0.1", 0)
+  local lip, lport = lsrv:getsockname()
+  local conn = assert(sslmod.wrap(assert(socket.connect(lip, lport)), {mode = "client", protocol = "any"}))
+  local pki = require("spec.support.pki")()
+  local cert = assert(sslmod.loadcertificate(h.read_file(pki.server.cert)))
+  new_cleanup[#new_cleanup + 1] = function()
+    conn:close()
+    lsrv:close()
+  end
 
   local ip = ip_items()
   local function pick(...)
@@ -423,6 +433,8 @@ local function build_prefixes()
     }, names = ssl_names},
     membio = {items = {{class = "MemoryBIO", objs = {sslmod.MemoryBIO()}, py = "ssl.MemoryBIO()"}},
               names = ssl_names, fields = {"pending", "eof"}},
+    conn = {items = {{class = "SSL:Connection", objs = {conn}}}, names = index_names},
+    x509 = {items = {{class = "X509 certificate", objs = {cert}}}, names = index_names},
     Class = {items = {{class = "object", objs = {class.object}}}, names = function(c)
       local out = {}
       for k, v in pairs(c) do add_name(out, k, v) end
@@ -505,6 +517,7 @@ local SECTION_TITLES = {
   ["Chat channels"] = true, ["Producers"] = true, ["Deques"] = true, ["Address and network objects"] = true,
   ["Iterators"] = true, ["Result objects"] = true, ["Context objects"] = true, ["SSLSocket objects"] = true,
   ["SSLObject and MemoryBIO objects"] = true, ["LuaSocket"] = true, ["LuaSec"] = true,
+  ["LuaSec differences"] = true,
 }
 
 -- Parses "### prefix.name(args)" / "### prefix:name(args)" / "### cls(args)".

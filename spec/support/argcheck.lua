@@ -653,6 +653,28 @@ M.FUNCS = {
   ["tls:connect"] = {valid = {address = v("E:listen_addr()", "E.listen_addr()")}},
   ["tls:connect_ex"] = {valid = {address = v("E:listen_addr()", "E.listen_addr()")}},
   ["membio:close"] = {py = false},
+  -- LuaSec's connections and certificates: their reference is stock lua5.4
+  -- with lua-sec (spec/luasec_spec.lua), which this sweep does not run, so
+  -- every argument is "any": the calls are checked for crashes, hangs, and
+  -- errors that name their argument and self, not against LuaSec's values.
+  ["conn:sni"] = {py = false, kinds = {name = "any"}, valid = {name = v('"localhost"')}},
+  ["conn:receive"] = {py = false, kinds = {pattern = "any", prefix = "any"}, valid = {pattern = v('"*l"'),
+                                                                                        prefix = v('""')}},
+  ["conn:send"] = {py = false, kinds = {data = "any", i = "any", j = "any"}, valid = {data = v('"x"')}},
+  ["conn:settimeout"] = {py = false, kinds = {t = "any", mode = "any"}, valid = {t = v("0"), mode = v('"b"')}},
+  -- not fd 1 (nor any other real one): the connection would own and close it
+  ["conn:setfd"] = {py = false, kinds = {fd = "any"}, valid = {fd = v("-1")},
+                    wrong = {fd = {"bool", "table", "fn", "co", "ud", "str"}}},
+  ["conn:setstats"] = {py = false, kinds = {received = "any", sent = "any", age = "any"}},
+  ["conn:setoption"] = {py = false, always = 2, kinds = {option = "any", value = "any"},
+                        valid = {option = v('"tcp-nodelay"'), value = v("true")}},
+  ["conn:getoption"] = {py = false, kinds = {option = "any"}, valid = {option = v('"tcp-nodelay"')}},
+  ["conn:shutdown"] = {py = false, kinds = {how = "any"}, valid = {how = v('"both"')}},
+  ["conn:getpeercertificate"] = {py = false, kinds = {n = "any"}, valid = {n = v("0")}},
+  ["conn:info"] = {py = false, kinds = {field = "any"}, valid = {field = v('"cipher"')}},
+  ["x509:digest"] = {py = false, kinds = {alg = "any"}, valid = {alg = v('"sha256"')}},
+  ["x509:validat"] = {py = false, kinds = {time = "any"}, valid = {time = v("0")}},
+  ["x509:setencode"] = {py = false, kinds = {name = "any"}, valid = {name = v('"utf8"')}},
   -- binascii
   ["binascii.unhexlify"] = {valid = {hexstr = v('"00"', "b'00'")}},
   ["binascii.a2b_hex"] = {valid = {hexstr = v('"00"', "b'00'")}},
@@ -723,6 +745,8 @@ M.RECEIVER = {
   tls = v('E:track(M.ssl.SSLContext(16):wrap_socket(E:inet(), {server_hostname = "localhost"}))',
           "E.track(ssl.SSLContext(16).wrap_socket(E.inet(), server_hostname='localhost'))"),
   membio = v("M.ssl.MemoryBIO()", "ssl.MemoryBIO()"),
+  conn = v("E:luasec_conn()"),
+  x509 = v("M.ssl.loadcertificate(M.ssl.DER_cert_to_PEM_cert(M.ssl.create_default_context():get_ca_certs(true)[1]))"),
   cls = v("M.errors.OSError"),
   err = v('M.errors.OSError(111, "x")'),
 }
@@ -974,6 +998,16 @@ function Env:listener()
 end
 
 function Env:listen_addr() return self:listener():getsockname() end
+
+-- A LuaSec client connection over a LuaSocket client of the listener, which
+-- never accepts: non-blocking, so that a handshake answers "wantread".
+function Env:luasec_conn()
+  local addr = self:listen_addr()
+  local c = self:track(assert(self.M.ssl.wrap(assert(self.M.socket.connect(addr[1], addr[2])),
+    {mode = "client", protocol = "any"})))
+  c:settimeout(0)
+  return c
+end
 
 function Env:udp()
   local socket = self.M.socket
