@@ -197,7 +197,7 @@ function getters.security_level(c) return c._ctx:get("security_level") end
 function getters.sni_callback(c) return c._sni_callback end
 function getters.keylog_filename(c) return c._keylog_filename end
 function getters.post_handshake_auth(c) return c._post_handshake_auth end
-function getters.hostname_checks_common_name(c) return c._checks_common_name end
+function getters.hostname_checks_common_name(c) return c._ctx:get("hostname_checks_common_name") == 1 end
 for k in pairs(core_attrs) do getters[k] = function(c) return c._ctx:get(k) end end
 
 local setters = {}
@@ -251,7 +251,7 @@ function setters.post_handshake_auth(c, v)
   c._ctx:set("post_handshake_auth", v and 1 or 0)
   rawset(c, "_post_handshake_auth", not not v)
 end
-function setters.hostname_checks_common_name(c, v) rawset(c, "_checks_common_name", not not v) end
+function setters.hostname_checks_common_name(c, v) c._ctx:set("hostname_checks_common_name", v and 1 or 0) end
 for k in pairs(core_attrs) do
   setters[k] = function(c, v) c._ctx:set(k, check_int(v, 1, k)) end
 end
@@ -281,7 +281,7 @@ local function new_context(protocol)
     argerror(1, "SSLContext", "Python int too large to convert to C int")
   end
   local c = setmetatable({_ctx = core.context(protocol), _check_hostname = protocol == 16,
-    _post_handshake_auth = false, _checks_common_name = true}, context_mt)
+    _post_handshake_auth = false}, context_mt)
   return c
 end
 ssl.SSLContext = setmetatable({}, {
