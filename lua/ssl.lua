@@ -139,6 +139,14 @@ local function check_type(v, want, n, fname, optional)
   return v
 end
 
+-- A file name: C's open would stop at a NUL and open another file, so
+-- one raises Python's ValueError instead.
+local function check_path(v, n, fname, optional)
+  check_type(v, "string", n, fname, optional)
+  if v ~= nil and v:find("\0", 1, true) then error(errors.ValueError("embedded null byte"), 3) end
+  return v
+end
+
 local function check_int(v, n, fname)
   if math.type(v) ~= "integer" then
     argerror(n, fname, type(v) == "number" and "number has no integer representation"
@@ -197,7 +205,7 @@ function getters.security_level(c) return c._ctx:get("security_level") end
 function getters.sni_callback(c) return c._sni_callback end
 function getters.keylog_filename(c) return c._keylog_filename end
 function getters.post_handshake_auth(c) return c._post_handshake_auth end
-function getters.hostname_checks_common_name(c) return c._checks_common_name end
+function getters.hostname_checks_common_name(c) return c._ctx:get("hostname_checks_common_name") == 1 end
 for k in pairs(core_attrs) do getters[k] = function(c) return c._ctx:get(k) end end
 
 local setters = {}
@@ -243,7 +251,7 @@ function setters.sni_callback(c, fn)
   end)
 end
 function setters.keylog_filename(c, path)
-  if path ~= nil then check_type(path, "string", 1, "keylog_filename") end
+  if path ~= nil then check_path(path, 1, "keylog_filename") end
   c._ctx:set_keylog(path)
   rawset(c, "_keylog_filename", path)
 end
@@ -251,7 +259,7 @@ function setters.post_handshake_auth(c, v)
   c._ctx:set("post_handshake_auth", v and 1 or 0)
   rawset(c, "_post_handshake_auth", not not v)
 end
-function setters.hostname_checks_common_name(c, v) rawset(c, "_checks_common_name", not not v) end
+function setters.hostname_checks_common_name(c, v) c._ctx:set("hostname_checks_common_name", v and 1 or 0) end
 for k in pairs(core_attrs) do
   setters[k] = function(c, v) c._ctx:set(k, check_int(v, 1, k)) end
 end
@@ -275,7 +283,7 @@ local function new_context(protocol)
     argerror(1, "SSLContext", "Python int too large to convert to C int")
   end
   local c = setmetatable({_ctx = core.context(protocol), _check_hostname = protocol == 16,
-    _post_handshake_auth = false, _checks_common_name = true}, context_mt)
+    _post_handshake_auth = false}, context_mt)
   return c
 end
 ssl.SSLContext = setmetatable({}, {
@@ -286,8 +294,8 @@ ssl.SSLContext = setmetatable({}, {
 
 function SSLContext:load_cert_chain(certfile, keyfile, password)
   check_context(self, "load_cert_chain")
-  check_type(certfile, "string", 1, "load_cert_chain")
-  check_type(keyfile, "string", 2, "load_cert_chain", true)
+  check_path(certfile, 1, "load_cert_chain")
+  check_path(keyfile, 2, "load_cert_chain", true)
   if type(password) == "function" then
     password = password()
     if type(password) ~= "string" then
@@ -301,8 +309,8 @@ end
 
 function SSLContext:load_verify_locations(cafile, capath, cadata)
   check_context(self, "load_verify_locations")
-  check_type(cafile, "string", 1, "load_verify_locations", true)
-  check_type(capath, "string", 2, "load_verify_locations", true)
+  check_path(cafile, 1, "load_verify_locations", true)
+  check_path(capath, 2, "load_verify_locations", true)
   check_type(cadata, "string", 3, "load_verify_locations", true)
   if cafile == nil and capath == nil and cadata == nil then
     error(errors.TypeError("cafile, capath and cadata cannot be all omitted"), 2)
@@ -328,7 +336,10 @@ end
 
 function SSLContext:set_ciphers(list)
   check_context(self, "set_ciphers")
-  self._ctx:set_ciphers(check_type(list, "string", 1, "set_ciphers"))
+  check_type(list, "string", 1, "set_ciphers")
+  -- OpenSSL would read the list only up to a NUL.
+  if list:find("\0", 1, true) then error(ValueError("embedded null character"), 2) end
+  self._ctx:set_ciphers(list)
 end
 
 function SSLContext:get_ciphers()
@@ -400,11 +411,23 @@ do
   local methods = mt.__index
   local c_read, c_write, c_pending, c_eof = methods.read, methods.write, methods.pending, methods.eof
   methods.pending, methods.eof = nil, nil
+  -- The C methods' own check of self would name c_read: the caller's bad
+  -- self is reported as the other classes' are.
+  local function check_bio(b, fname)
+    if getmetatable(b) ~= mt then
+      error(format("calling '%s' on bad self (MemoryBIO expected, got %s)", fname, typename(b)), 3)
+    end
+  end
   function methods:read(n)
-    if n ~= nil then check_int(n, 1, "read") end
+    check_bio(self, "read")
+    if n ~= nil then
+      check_int(n, 1, "read")
+      if n < INT_MIN or n > INT_MAX then argerror(1, "read", "Python int too large to convert to C int") end
+    end
     return c_read(self, n)
   end
   function methods:write(data)
+    check_bio(self, "write")
     if type(data) ~= "string" then argerror(1, "write", "string expected, got " .. typename(data)) end
     return c_write(self, data)
   end
@@ -438,6 +461,9 @@ local common = {}
 
 function common:getpeercert(binary_form)
   check_sslobj(self, "getpeercert")
+  -- Python's SSLSocket asks getpeername first (_check_connected): ENOTCONN
+  -- before the connection, EBADF once closed.
+  if getmetatable(self) == sslsocket_mt and not rawget(self, "_conn") then rawget(self, "_sock"):getpeername() end
   local c = conn_of(self)
   if not c:handshake_done() then error(ValueError("handshake not done yet"), 2) end
   local cert, verified = c:peer_cert(binary_form)
@@ -648,9 +674,20 @@ end
 
 for k, v in pairs(common) do SSLSocket[k] = v end
 
+-- The plain socket below s; the bad-self error blames the method's caller.
 local function inner(s, fname)
-  check_sslsock(s, fname)
+  if getmetatable(s) ~= sslsocket_mt then
+    error(format("calling '%s' on bad self (SSLSocket expected, got %s)", fname, typename(s)), 3)
+  end
   return rawget(s, "_sock")
+end
+
+-- sock[fname](sock, ...), whose argument errors are the SSLSocket method's:
+-- blamed on the user's line, counted without self.
+local function forward(sock, fname, ...)
+  local r = table.pack(pcall(sock[fname], sock, ...))
+  if not r[1] then errors.reraise_argerror(r[2], fname, fname, -1) end
+  return table.unpack(r, 2, r.n)
 end
 
 -- Python's non-I/O socket methods, forwarded as they are.
@@ -658,7 +695,7 @@ for _, name in ipairs {"getpeername", "getsockname", "getsockopt", "setsockopt",
                        "settimeout", "gettimeout", "setblocking", "getblocking", "listen",
                        "bind", "detach"} do
   SSLSocket[name] = function(self, ...)
-    return inner(self, name)[name](rawget(self, "_sock"), ...)
+    return forward(inner(self, name), name, ...)
   end
 end
 
@@ -674,6 +711,8 @@ end
 
 function SSLSocket:do_handshake(block)
   local sock = inner(self, "do_handshake")
+  -- Python's _check_connected: an unconnected socket raises ENOTCONN.
+  if not rawget(self, "_conn") then sock:getpeername() end
   local c = conn_of(self)
   -- Python's do_handshake(block=True) on a non-blocking socket blocks for
   -- the handshake: here it waits cooperatively, without a deadline.
@@ -748,7 +787,7 @@ function SSLSocket:recv(n, flags)
   local sock = inner(self, "recv")
   check_int(n, 1, "recv")
   if n < 0 then argerror(1, "recv", "negative buffersize in recv") end
-  if not rawget(self, "_conn") then return sock:recv(n, flags) end
+  if not rawget(self, "_conn") then return forward(sock, "recv", n, flags) end
   check_flags(flags, "recv")
   if n == 0 then return "" end
   return self:read(n)
@@ -757,13 +796,13 @@ end
 function SSLSocket:recvfrom(n, flags)
   local sock = inner(self, "recvfrom")
   if rawget(self, "_conn") then error(ValueError("recvfrom not allowed on instances of <class 'ssl.SSLSocket'>"), 2) end
-  return sock:recvfrom(n, flags)
+  return forward(sock, "recvfrom", n, flags)
 end
 
 function SSLSocket:send(data, flags)
   local sock = inner(self, "send")
   check_type(data, "string", 1, "send")
-  if not rawget(self, "_conn") then return sock:send(data, flags) end
+  if not rawget(self, "_conn") then return forward(sock, "send", data, flags) end
   check_flags(flags, "send")
   if #data == 0 then return 0 end
   return conn_of(self):write(sock, data)
@@ -772,7 +811,7 @@ end
 function SSLSocket:sendall(data, flags)
   local sock = inner(self, "sendall")
   check_type(data, "string", 1, "sendall")
-  if not rawget(self, "_conn") then return sock:sendall(data, flags) end
+  if not rawget(self, "_conn") then return forward(sock, "sendall", data, flags) end
   check_flags(flags, "sendall")
   conn_of(self):writeall(sock, data)
 end
@@ -780,7 +819,7 @@ end
 function SSLSocket:sendto(data, ...)
   local sock = inner(self, "sendto")
   if rawget(self, "_conn") then error(ValueError("sendto not allowed on instances of <class 'ssl.SSLSocket'>"), 2) end
-  return sock:sendto(data, ...)
+  return forward(sock, "sendto", data, ...)
 end
 
 -- sendfile(file[, offset[, count]]): Python falls back to reading and
@@ -795,7 +834,7 @@ function SSLSocket:sendfile(file, offset, count)
     check_int(count, 3, "sendfile")
     if count <= 0 then error(ValueError(format("count must be a positive integer (got %d)", count)), 2) end
   end
-  if not rawget(self, "_conn") then return sock:sendfile(file, offset, count) end
+  if not rawget(self, "_conn") then return forward(sock, "sendfile", file, offset, count) end
   if offset > 0 then file:seek("set", offset) end
   local total = 0
   while count == nil or total < count do
@@ -822,7 +861,7 @@ function SSLSocket:shutdown(how)
   local c = rawget(self, "_conn")
   rawset(self, "_conn", nil)
   if c then c:close() end
-  return sock:shutdown(how)
+  return forward(sock, "shutdown", how)
 end
 
 -- unwrap(): sends close_notify, waits for the peer's, and returns the plain
@@ -839,7 +878,8 @@ end
 
 function SSLSocket:makefile(mode, buffering)
   check_sslsock(self, "makefile")
-  return makefile.new(self, mode, buffering)
+  local f = makefile.new(self, mode, buffering) -- not a tail call: new blames our caller
+  return f
 end
 
 function SSLSocket:close()
@@ -910,14 +950,14 @@ function SSLContext:wrap_socket(sock, opts)
   check_context(self, "wrap_socket")
   if not socket.issocket(sock) then argerror(1, "wrap_socket", "socket expected, got " .. typename(sock)) end
   opts = check_opts(opts, 2, "wrap_socket", WRAP_SOCKET_OPTS)
+  -- Python asks the kernel for the type first: a closed socket is EBADF.
+  if sock:getsockopt(socket.SOL_SOCKET, socket.SO_TYPE) ~= socket.SOCK_STREAM then
+    error(ValueError("only stream sockets are supported"), 2)
+  end
   local server_side = opts.server_side or false
   check_hostname_arg(self, server_side, opts.server_hostname)
   if opts.session ~= nil and getmetatable(opts.session) ~= session_mt then
     argerror(2, "wrap_socket", "option 'session': SSLSession expected, got " .. typename(opts.session))
-  end
-  if sock.type ~= socket.SOCK_STREAM then
-    error(errors.NotImplementedError and errors.NotImplementedError("only stream sockets are supported")
-      or ValueError("only stream sockets are supported"), 2)
   end
   local do_hs = opts.do_handshake_on_connect
   if do_hs == nil then do_hs = true end

@@ -173,6 +173,26 @@ local function result_names(r)
   return out
 end
 
+-- ssl's objects (lua/ssl.lua): the class's methods and the getters of its
+-- fields, tables their __index closure holds, then the instance's own
+-- public fields (suppress_ragged_eofs); an SSLSocket also forwards the
+-- socket's fields. A MemoryBIO (a userdata) has its methods in the
+-- closure's `methods`.
+local function ssl_names(obj)
+  local idx = getmetatable(obj).__index
+  local out = {}
+  if type(obj) == "table" then
+    for k, v in pairs(obj) do add_name(out, k, v) end
+  end
+  for _, up in ipairs {"SSLContext", "SSLSocket", "SSLObject", "methods"} do
+    for k, v in pairs(upvalue(idx, up) or {}) do add_name(out, k, v) end
+  end
+  for _, up in ipairs {"getters", "shared_getters", "socket_attrs"} do
+    for k in pairs(upvalue(idx, up) or {}) do add_name(out, k, true) end
+  end
+  return out
+end
+
 local function deque_names(d)
   local out = {}
   for k, v in pairs(upvalue(getmetatable(d).__index, "deque_methods")) do add_name(out, k, v) end
@@ -217,6 +237,10 @@ local NILABLE = {
   ["handler.timeout"] = true, -- None: leaves the socket's timeout
   ["disp.addr"] = true, -- None until bind, connect or a connected socket
   ["disp.family_and_type"] = true, -- only after create_socket
+  ["ctx.sni_callback"] = true, -- None until set
+  ["ctx.keylog_filename"] = true, -- None until set
+  ["tls.session"] = true, -- None before the handshake
+  ["tls.server_hostname"] = true, -- None on a server
 }
 
 -- Python's side of the objects: helpers the py expressions below call.
@@ -242,6 +266,9 @@ def dispatcher():
     d = asyncore.dispatcher(map={})
     d.create_socket()
     return d
+CTX = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+TLS = CTX.wrap_socket(socket.socket(), server_hostname='localhost')
+TLSOBJ = CTX.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname='localhost')
 def chat():
     a, b = socket.socketpair()
     c = asynchat.async_chat(a, map={})
@@ -337,6 +364,25 @@ local function build_prefixes()
   local ep = selectmod.epoll()
   new_cleanup[#new_cleanup + 1] = function() ep:close() end
 
+  -- ssl's objects: a client context, an SSLSocket not connected yet (its
+  -- fields exist before the handshake), an SSLObject and a MemoryBIO.
+  local ctx = sslmod.SSLContext(sslmod.PROTOCOL_TLS_CLIENT)
+  local plain = socket.socket()
+  plain:settimeout(1) -- so that tls.timeout is a value, not nil
+  local tls = ctx:wrap_socket(plain, {server_hostname = "localhost"})
+  local tlsobj = ctx:wrap_bio(sslmod.MemoryBIO(), sslmod.MemoryBIO(), {server_hostname = "localhost"})
+  new_cleanup[#new_cleanup + 1] = function() tls:close() end
+  -- LuaSec's: a connection over a connected LuaSocket client, and a certificate.
+  local lsrv = socket.bind("127.0.0.1", 0)
+  local lip, lport = lsrv:getsockname()
+  local conn = assert(sslmod.wrap(assert(socket.connect(lip, lport)), {mode = "client", protocol = "any"}))
+  local pki = require("spec.support.pki")()
+  local cert = assert(sslmod.loadcertificate(h.read_file(pki.server.cert)))
+  new_cleanup[#new_cleanup + 1] = function()
+    conn:close()
+    lsrv:close()
+  end
+
   local ip = ip_items()
   local function pick(...)
     local out = {}
@@ -391,6 +437,16 @@ local function build_prefixes()
                         .. "stderr=subprocess.PIPE)"}}, names = chain_names},
     cp = {items = {{class = "CompletedProcess", objs = {subprocess.run({"true"}, {capture_output = true})},
                     py = "subprocess.run(['true'], capture_output=True)"}}, names = chain_names},
+    ctx = {items = {{class = "SSLContext", objs = {ctx}, py = "ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)"}},
+           names = ssl_names},
+    tls = {items = {
+      {class = "SSLSocket", objs = {tls}, py = "TLS"},
+      {class = "SSLObject", objs = {tlsobj}, py = "TLSOBJ"},
+    }, names = ssl_names},
+    membio = {items = {{class = "MemoryBIO", objs = {sslmod.MemoryBIO()}, py = "ssl.MemoryBIO()"}},
+              names = ssl_names, fields = {"pending", "eof"}},
+    conn = {items = {{class = "SSL:Connection", objs = {conn}}}, names = index_names},
+    x509 = {items = {{class = "X509 certificate", objs = {cert}}}, names = index_names},
     Class = {items = {{class = "object", objs = {class.object}}}, names = function(c)
       local out = {}
       for k, v in pairs(c) do add_name(out, k, v) end
@@ -480,7 +536,7 @@ local SECTION_TITLES = {
   ["Iterators"] = true, ["Result objects"] = true, ["Context objects"] = true, ["SSLSocket objects"] = true,
   ["SSLObject and MemoryBIO objects"] = true,
   ["Popen objects"] = true, ["CompletedProcess objects"] = true, ["LuaSocket"] = true, ["LuaSec"] = true,
-  ["Standard streams"] = true,
+  ["Standard streams"] = true, ["LuaSec differences"] = true,
 }
 
 -- Parses "### prefix.name(args)" / "### prefix:name(args)" / "### cls(args)".

@@ -937,6 +937,8 @@ static int context_get(lua_State *L) {
     lua_pushinteger(L, SSL_CTX_get_security_level(c->ctx));
   } else if (!strcmp(name, "num_tickets")) {
     lua_pushinteger(L, (lua_Integer)SSL_CTX_get_num_tickets(c->ctx));
+  } else if (!strcmp(name, "hostname_checks_common_name")) {
+    lua_pushinteger(L, !(X509_VERIFY_PARAM_get_hostflags(param) & X509_CHECK_FLAG_NEVER_CHECK_SUBJECT));
   } else {
     return luaL_argerror(L, 2, "unknown attribute");
   }
@@ -978,6 +980,13 @@ static int context_set(lua_State *L) {
     if (v < 0) return ms_raise(L, "ValueError", 0, "value must be non-negative");
     if (c->protocol != 17) return ms_raise(L, "ValueError", 0, "SSLContext is not a server context.");
     SSL_CTX_set_num_tickets(c->ctx, (size_t)v);
+  } else if (!strcmp(name, "hostname_checks_common_name")) {
+    /* Python's switch for the common-name fallback of OpenSSL's host check;
+     * each connection inherits the context's host flags (SSL_new). */
+    unsigned int flags = X509_VERIFY_PARAM_get_hostflags(param);
+    if (v) flags &= ~(unsigned int)X509_CHECK_FLAG_NEVER_CHECK_SUBJECT;
+    else flags |= X509_CHECK_FLAG_NEVER_CHECK_SUBJECT;
+    X509_VERIFY_PARAM_set_hostflags(param, flags);
   } else {
     return luaL_argerror(L, 2, "unknown attribute");
   }

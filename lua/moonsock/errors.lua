@@ -108,6 +108,24 @@ function argerror(n, fname, msg)
 end
 M.argerror = argerror
 
+-- reraise_argerror(err, inner, outer, shift): a wrapper that called
+-- `inner` (through pcall, as pcall(f, obj, ...)) re-raises inner's argument
+-- error as its own: "bad argument #n to 'inner'" (a Lua check, which already
+-- counts as the user does) becomes argument n of `outer`; "#n to '?'" (a C
+-- check reached through pcall, which counts self) argument n + shift.
+-- Blamed on the user's line (argerror); any other error goes through as it is.
+function M.reraise_argerror(err, inner, outer, shift)
+  if type(err) == "string" then
+    local n, name, msg = err:match("^[^\n]-bad argument #(%d+) to '([^']*)' %((.*)%)$")
+    if n and name == "?" then
+      argerror(tonumber(n) + shift, outer, msg)
+    elseif n and name == inner then
+      argerror(tonumber(n), outer, msg)
+    end
+  end
+  error(err, 0)
+end
+
 local function is_class(v)
   return type(v) == "table" and type(rawget(v, "__name")) == "string" and classes[v.__name] == v
 end

@@ -340,6 +340,15 @@ local conn_mt -- made once conn_methods is complete (below)
 
 local function check_conn(c, fname) return check_self(c, conn_mt, fname) end
 
+-- f(self, ...) for the method `name`, f being LuaSocket's (stream.lua's or
+-- the core's): its argument errors are the connection method's, counted
+-- without self as LuaSec's C methods count them.
+local function forward(self, name, f, ...)
+  local r = table.pack(pcall(f, self, ...))
+  if not r[1] then errors.reraise_argerror(r[2], name, name, -1) end
+  return table.unpack(r, 2, r.n)
+end
+
 -- wrap(sock, params or context): the connection, taking sock's fd (sock
 -- is left without one, getfd() -1); or nil and a text.
 function M.wrap(sock, cfg)
@@ -468,7 +477,7 @@ end
 
 function conn_methods:settimeout(t, mode)
   check_conn(self, "settimeout")
-  return stream.methods.settimeout(self, t, mode)
+  return forward(self, "settimeout", stream.methods.settimeout, t, mode)
 end
 
 function conn_methods:close()
@@ -485,7 +494,7 @@ end
 -- setfd(fd): as LuaSocket's (LuaSec uses it to hand the fd over).
 function conn_methods:setfd(fd)
   check_conn(self, "setfd")
-  lcore.setfd(self, fd)
+  forward(self, "setfd", lcore.setfd, fd)
   self._state = "closed"
 end
 
@@ -586,7 +595,7 @@ for _, name in ipairs {"getpeername", "getsockname", "getstats", "setstats", "se
                        "getoption", "shutdown"} do
   conn_methods[name] = function(self, ...)
     check_conn(self, name)
-    return stream.methods[name](self, ...)
+    return forward(self, name, stream.methods[name], ...)
   end
 end
 -- want(): what the last call that ran out of time waited for ("read",

@@ -333,6 +333,11 @@ KIND.sighandler = {valid = v("0", "0"), wrong = join(TYPES, {"str", "nan", "neg"
 -- signal.wait's list of signal numbers
 KIND.signums = {valid = v("{12}", "[12]"), wrong = {"bool", "fn", "co", "ud", "str", "num", "l_str", "l_neg", "l_table",
                                                     "l_float", "l_maxint"}}
+-- ssl: a key's password (a string or a function), ALPN protocol names, a MemoryBIO
+KIND.password = {valid = v('"x"', "'x'"), wrong = {"bool", "table", "co", "ud", "num"}}
+KIND.protolist = {valid = v('{"h2"}', "['h2']"),
+                  wrong = {"bool", "fn", "co", "ud", "num", "l_num", "l_table", "l_bool"}}
+KIND.membio = {valid = v("M.ssl.MemoryBIO()", "ssl.MemoryBIO()"), wrong = join(TYPES, {"str", "num"})}
 KIND.parts = {valid = v('{"http", "h", "/p", "", "q", "f"}', "('http', 'h', '/p', '', 'q', 'f')"),
               wrong = {"bool", "fn", "co", "ud", "str", "num", "parts_short", "parts_num"}}
 
@@ -631,6 +636,65 @@ M.FUNCS = {
   ["proc:wait"] = {recv = v('M.subprocess.Popen({"sleep", "0.2"})', "subprocess.Popen(['sleep', '0.2'])")},
   -- whether the child has ended decides Python's answer to a bad signal
   ["proc:send_signal"] = {py = false},
+  -- ssl's objects. A client context (ctx), an SSLSocket not connected yet
+  -- (tls: a connected pair would need a TLS server in every child; the
+  -- methods that need a connection answer ValueError or ENOTCONN before
+  -- it, in both), a MemoryBIO (membio).
+  ["ctx:load_cert_chain"] = {kinds = {certfile = "path", keyfile = "path", password = "password"}},
+  ["ctx:load_verify_locations"] = {kinds = {cafile = "path", capath = "path", cadata = "text"},
+                                   valid = {cadata = v('"-----BEGIN CERTIFICATE-----\\n"',
+                                                       "'-----BEGIN CERTIFICATE-----\\n'")}},
+  ["ctx:load_default_certs"] = {kinds = {purpose = "table"},
+                                valid = {purpose = v("M.ssl.Purpose.SERVER_AUTH", "ssl.Purpose.SERVER_AUTH")}},
+  ["ctx:set_ciphers"] = {kinds = {list = "text"}, valid = {list = v('"DEFAULT"', "'DEFAULT'")}},
+  ["ctx:set_alpn_protocols"] = {kinds = {protocols = "protolist"}},
+  ["ctx:set_ecdh_curve"] = {valid = {name = v('"prime256v1"', "'prime256v1'")}},
+  ["ctx:get_ca_certs"] = {kinds = {binary_form = "bool"}},
+  ["ctx:set_servername_callback"] = {recv = v("M.ssl.SSLContext(17)", "ssl.SSLContext(17)")},
+  ["ctx:wrap_socket"] = {valid = {sock = v("E:inet()", "E.inet()"),
+                                  opts = v('{server_hostname = "localhost"}', "{'server_hostname': 'localhost'}")},
+                         py = "E.track(R.wrap_socket({1}, **{2}))", py_default = {[2] = "{}"}},
+  -- always with server_hostname: without it moonsock refuses a client's
+  -- wrap_bio as its wrap_socket (doc), where Python's accepts it
+  ["ctx:wrap_bio"] = {always = 3, kinds = {incoming = "membio", outgoing = "membio"},
+                      valid = {opts = v('{server_hostname = "localhost"}', "{'server_hostname': 'localhost'}")},
+                      py = "R.wrap_bio({1}, {2}, **{3})", py_default = {[3] = "{}"}},
+  ["tls:read"] = {kinds = {len = "int"}, valid = {len = v("1", "1")}},
+  ["tls:getpeercert"] = {kinds = {binary_form = "bool"}},
+  ["tls:get_verified_chain"] = {py = false},
+  ["tls:get_unverified_chain"] = {py = false},
+  ["tls:get_channel_binding"] = {kinds = {cb_type = "text"}, valid = {cb_type = v('"tls-unique"', "'tls-unique'")}},
+  ["tls:sendfile"] = {kinds = {file = "rfile"}},
+  ["tls:shutdown"] = {valid = {how = v("1", "1")}},
+  ["tls:getsockopt"] = {valid = {level = v("1", "1"), option = v("3", "3"), buflen = v("4", "4")}},
+  ["tls:setsockopt"] = {kinds = {value = "sockoptval"}, valid = {level = v("1", "1"), option = v("7", "7")}},
+  ["tls:makefile"] = {valid = {mode = v('"rb"', "'rb'")}},
+  ["tls:sendto"] = {valid = {address = v("E:listen_addr()", "E.listen_addr()")}},
+  ["tls:connect"] = {valid = {address = v("E:listen_addr()", "E.listen_addr()")}},
+  ["tls:connect_ex"] = {valid = {address = v("E:listen_addr()", "E.listen_addr()")}},
+  ["membio:close"] = {py = false},
+  -- LuaSec's connections and certificates: their reference is stock lua5.4
+  -- with lua-sec (spec/luasec_spec.lua), which this sweep does not run, so
+  -- every argument is "any": the calls are checked for crashes, hangs, and
+  -- errors that name their argument and self, not against LuaSec's values.
+  ["conn:sni"] = {py = false, kinds = {name = "any"}, valid = {name = v('"localhost"')}},
+  ["conn:receive"] = {py = false, kinds = {pattern = "any", prefix = "any"}, valid = {pattern = v('"*l"'),
+                                                                                        prefix = v('""')}},
+  ["conn:send"] = {py = false, kinds = {data = "any", i = "any", j = "any"}, valid = {data = v('"x"')}},
+  ["conn:settimeout"] = {py = false, kinds = {t = "any", mode = "any"}, valid = {t = v("0"), mode = v('"b"')}},
+  -- not fd 1 (nor any other real one): the connection would own and close it
+  ["conn:setfd"] = {py = false, kinds = {fd = "any"}, valid = {fd = v("-1")},
+                    wrong = {fd = {"bool", "table", "fn", "co", "ud", "str"}}},
+  ["conn:setstats"] = {py = false, kinds = {received = "any", sent = "any", age = "any"}},
+  ["conn:setoption"] = {py = false, always = 2, kinds = {option = "any", value = "any"},
+                        valid = {option = v('"tcp-nodelay"'), value = v("true")}},
+  ["conn:getoption"] = {py = false, kinds = {option = "any"}, valid = {option = v('"tcp-nodelay"')}},
+  ["conn:shutdown"] = {py = false, kinds = {how = "any"}, valid = {how = v('"both"')}},
+  ["conn:getpeercertificate"] = {py = false, kinds = {n = "any"}, valid = {n = v("0")}},
+  ["conn:info"] = {py = false, kinds = {field = "any"}, valid = {field = v('"cipher"')}},
+  ["x509:digest"] = {py = false, kinds = {alg = "any"}, valid = {alg = v('"sha256"')}},
+  ["x509:validat"] = {py = false, kinds = {time = "any"}, valid = {time = v("0")}},
+  ["x509:setencode"] = {py = false, kinds = {name = "any"}, valid = {name = v('"utf8"')}},
   -- binascii
   ["binascii.unhexlify"] = {valid = {hexstr = v('"00"', "b'00'")}},
   ["binascii.a2b_hex"] = {valid = {hexstr = v('"00"', "b'00'")}},
@@ -717,6 +781,12 @@ M.RECEIVER = {
   it = v('M.ipaddress.IPv4Network("192.0.2.0/30"):iter()', "iter(ipaddress.IPv4Network('192.0.2.0/30'))"),
   r = v('M.parse.urlparse("http://u:p@h:1/p;x?q#f")', "urllib.parse.urlparse('http://u:p@h:1/p;x?q#f')"),
   Class = v("M.class.object"),
+  ctx = v("M.ssl.SSLContext(16)", "ssl.SSLContext(16)"),
+  tls = v('E:track(M.ssl.SSLContext(16):wrap_socket(E:inet(), {server_hostname = "localhost"}))',
+          "E.track(ssl.SSLContext(16).wrap_socket(E.inet(), server_hostname='localhost'))"),
+  membio = v("M.ssl.MemoryBIO()", "ssl.MemoryBIO()"),
+  conn = v("E:luasec_conn()"),
+  x509 = v("M.ssl.loadcertificate(M.ssl.DER_cert_to_PEM_cert(M.ssl.create_default_context():get_ca_certs(true)[1]))"),
   cls = v("M.errors.OSError"),
   proc = v('M.subprocess.Popen({"true"})', "subprocess.Popen(['true'])"),
   cp = v('M.subprocess.run({"true"})', "subprocess.run(['true'])"),
@@ -726,7 +796,7 @@ M.RECEIVER = {
 -- Prefixes whose objects can be closed: their methods are also called on a
 -- closed receiver (a closed socket must raise EBADF, as Python's).
 M.CLOSABLE = {sock = true, file = true, epoll = true, sel = true, server = true, writer = true, bio = true,
-              disp = true, wrapper = true, chat = true}
+              disp = true, wrapper = true, chat = true, tls = true}
 
 -- The Python module of each module prefix (the other modules are
 -- moonsock's own: their functions need a py in FUNCS to be compared).
@@ -972,6 +1042,16 @@ function Env:listener()
 end
 
 function Env:listen_addr() return self:listener():getsockname() end
+
+-- A LuaSec client connection over a LuaSocket client of the listener, which
+-- never accepts: non-blocking, so that a handshake answers "wantread".
+function Env:luasec_conn()
+  local addr = self:listen_addr()
+  local c = self:track(assert(self.M.ssl.wrap(assert(self.M.socket.connect(addr[1], addr[2])),
+    {mode = "client", protocol = "any"})))
+  c:settimeout(0)
+  return c
+end
 
 function Env:udp()
   local socket = self.M.socket
@@ -1638,6 +1718,8 @@ M.ALLOW = {
   {key = "sock:makefile", param = "mode", label = "table",
    why = "Python takes any iterable of mode letters (set({}) is empty); a mode is a string here"},
   {key = "sock:makefile", param = "buffering", label = "maxint",
+   why = "Python allocates the buffer at once (MemoryError); moonsock's grows as it fills"},
+  {key = "tls:makefile", param = "buffering", label = "maxint",
    why = "Python allocates the buffer at once (MemoryError); moonsock's grows as it fills"},
   {key = "parse%.urlun%a+", param = "parts", label = "parts_short",
    why = "doc: a nil component counts as \"\" (Python requires all of them)"},

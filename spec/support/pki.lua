@@ -16,6 +16,8 @@
 --   pki.expired              for localhost, expired
 --   pki.unknown_ca           for localhost, signed by another CA, whose
 --                            certificate is pki.unknown_ca.ca (not trusted)
+--   pki.cn_only              for localhost by its common name alone (no
+--                            subjectAltName)
 -- Every entry also has `subject`, the subject openssl prints (RFC 2253 form),
 -- and `dir` is the temp dir.
 local h = require "spec.support.helpers"
@@ -104,6 +106,7 @@ local CERTS = {
   {"expired", {kind = "server", cn = "localhost", names = LOCALHOST, issuer = "ca", serial = 7, days = -1}},
   {"unknown_ca", {kind = "server", cn = "localhost", names = LOCALHOST, issuer = "unknown_ca_root",
                   serial = 8}},
+  {"cn_only", {kind = "server", cn = "localhost", issuer = "ca", serial = 9}},
 }
 
 local function subject_of(path)

@@ -338,7 +338,11 @@ function M.getstats(o)
   return o._received + 0.0, o._sent + 0.0, helpers.monotime() - o._birthday
 end
 
+-- received and sent as LuaSocket's luaL_optnumber takes them (a number or
+-- a numeric string); age is only used if it is a number, as there.
 function M.setstats(o, received, sent, age)
+  if received ~= nil and tonumber(received) == nil then argerror(2, "number expected, got " .. typename(received)) end
+  if sent ~= nil and tonumber(sent) == nil then argerror(3, "number expected, got " .. typename(sent)) end
   o._received = tonumber(received) or o._received
   o._sent = tonumber(sent) or o._sent
   if tonumber(age) then o._birthday = helpers.monotime() - tonumber(age) end
