@@ -72,18 +72,25 @@ static int moonsock_open_modules_p(lua_State *L) {
   ms_runtime *rt = lua_touserdata(L, 1);
   ms_sched_make_slots(L, rt);
 
-  moonsock_preload(L, "moonsock.core.task", ms_open_task);
-  moonsock_preload(L, "moonsock.core.socket", ms_open_socket);
-  moonsock_preload(L, "moonsock.core.ssl", ms_open_ssl);
-  moonsock_preload(L, "select", ms_open_select);
-  moonsock_preload(L, "moonsock.posix", ms_open_posix);
-  moonsock_preload(L, "moonsock.core.signal", ms_open_signal);
-  moonsock_preload(L, "moonsock.core.daemon", ms_open_daemon);
-  moonsock_preload(L, "errno", ms_open_errno);
-  moonsock_preload(L, "moonsock.core.luasocket", ms_open_luasocket);
-  moonsock_preload(L, "mime.core", ms_open_mime);
-  moonsock_preload(L, "moonsock.core.process", ms_open_process);
-  moonsock_preload(L, "moonsock.core.stream", ms_open_stream);
+  /* The C cores, by the names the Lua modules require them under. */
+  static const struct {
+    const char *name;
+    lua_CFunction open;
+  } cores[] = {
+      {"moonsock.core.task", ms_open_task},
+      {"moonsock.core.socket", ms_open_socket},
+      {"moonsock.core.ssl", ms_open_ssl},
+      {"select", ms_open_select},
+      {"moonsock.posix", ms_open_posix},
+      {"moonsock.core.signal", ms_open_signal},
+      {"moonsock.core.daemon", ms_open_daemon},
+      {"errno", ms_open_errno},
+      {"moonsock.core.luasocket", ms_open_luasocket},
+      {"mime.core", ms_open_mime},
+      {"moonsock.core.process", ms_open_process},
+      {"moonsock.core.stream", ms_open_stream},
+  };
+  for (size_t i = 0; i < sizeof cores / sizeof cores[0]; i++) moonsock_preload(L, cores[i].name, cores[i].open);
   moonsock_preload(L, "moonsock", luaopen_moonsock); /* in bin/moonsock as in stock Lua */
   moonsock_preload_embedded(L);
 
