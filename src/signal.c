@@ -278,17 +278,23 @@ static int signal_strsignal(lua_State *L) {
   return 1;
 }
 
-static int signal_valid_signals(lua_State *L) {
-  sigset_t all;
-  sigfillset(&all);
+/* Pushes the signals of set as a Python list of numbers, as Python's sets
+ * of signals come out (valid_signals, pthread_sigmask). */
+static int signal_push_set(lua_State *L, const sigset_t *set) {
   ms_push_list(L, 0);
   int n = 0;
   for (int i = 1; i < NSIG; i++)
-    if (sigismember(&all, i) == 1) {
+    if (sigismember(set, i) == 1) {
       lua_pushinteger(L, i);
       lua_rawseti(L, -2, ++n);
     }
   return 1;
+}
+
+static int signal_valid_signals(lua_State *L) {
+  sigset_t all;
+  sigfillset(&all);
+  return signal_push_set(L, &all);
 }
 
 /* Python takes a C int and passes it on as alarm's unsigned. */
@@ -366,14 +372,7 @@ static int signal_pthread_sigmask(lua_State *L) {
   }
   int rc = pthread_sigmask(how, &set, &old);
   if (rc) return ms_raise_errno(L, rc);
-  ms_push_list(L, 0);
-  int k = 0;
-  for (int i = 1; i < NSIG; i++)
-    if (sigismember(&old, i) == 1) {
-      lua_pushinteger(L, i);
-      lua_rawseti(L, -2, ++k);
-    }
-  return 1;
+  return signal_push_set(L, &old);
 }
 
 /* set_wakeup_fd(fd) -> the previous one (-1: none), with Python's checks. */
