@@ -541,6 +541,12 @@ local posix = require "moonsock.posix"
 local task = require "task"
 local errors = require "moonsock.errors"
 local Handler = socketserver.StreamRequestHandler:extend{handle = function(self)
+  if arg[1] == "slow" then
+    -- a request that takes a while: 64 KiB after 0.4 s
+    self.rfile:readline()
+    task.sleep(0.4)
+    self.wfile:write(string.rep("x", 65536))
+  end
   self.wfile:write(posix.getpid() .. "\n")
 end}
 local Server = socketserver.PreforkTCPServer:extend{workers = 2, max_restarts = tonumber(arg[2] or "10"),
@@ -581,6 +587,43 @@ describe("a prefork server in a process of its own", function()
     assert(wait_until(function() return all_listening(pids, port) end))
     return proc, port, pids
   end
+
+  it("SIGTERM lets every request sent before it finish: in progress, or queued and not accepted yet", function()
+    local proc, port, pids = start_server("slow")
+    finally(proc.cleanup)
+    -- 8 requests for 2 workers serving one at a time: 2 in progress, 6
+    -- queued on the workers' listening sockets when the SIGTERM comes
+    local clients = {}
+    for i = 1, 8 do
+      clients[i] = task.spawn(function()
+        local c <close> = socket.create_connection({"127.0.0.1", port}, 10)
+        c:sendall("go\n")
+        local got = {}
+        while true do
+          local data = c:recv(65536)
+          if data == "" then break end
+          got[#got + 1] = data
+        end
+        return table.concat(got)
+      end)
+    end
+    task.sleep(0.2)
+    posix.kill(proc.pid, posix.SIGTERM)
+    for i = 1, 8 do
+      local answer = clients[i]:join(15)
+      local pid = tonumber(answer:match("^x+(%d+)\n$"))
+      assert.are.equal(65536, #answer:match("^x*"), "request " .. i)
+      assert.is_truthy(pid == pids[1] or pid == pids[2], answer:sub(-20))
+    end
+    assert.are.equal(0, proc.status(15))
+    assert.truthy(proc.out():find("serve_forever returned; children left: []", 1, true), proc.out())
+    assert.are.equal("", proc.err())
+    for _, pid in ipairs(pids) do assert.is_false(running(pid)) end
+    -- and nothing listens any more
+    local c = socket.socket()
+    assert.are.equal(require("errno").ECONNREFUSED, c:connect_ex({"127.0.0.1", port}))
+    c:close()
+  end)
 
   it("SIGTERM to the parent stops and reaps the workers, and serve_forever returns", function()
     local proc, port, pids = start_server()

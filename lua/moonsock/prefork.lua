@@ -25,7 +25,7 @@
 -- socketserver.PreforkMixIn, where users find it.
 -- Hooks that do nothing still take self, as Python's do.
 -- luacheck: no self
-local socket, task = require "socket", require "task"
+local socket, task, selectors = require "socket", require "task", require "selectors"
 local posix, signal = require "moonsock.posix", require "signal"
 -- socketserver's own helpers, which this module must not require back
 local class, exc = require "moonsock.class", require "moonsock.exc"
@@ -118,14 +118,14 @@ end
 -- The child's side of a fork: serve until the process is killed, or until
 -- shutdown() in the worker; never returns.
 function PreforkMixIn:_worker_main(number, poll_interval)
-  -- The parent's SIGTERM and its death (by any signal) end the worker at
-  -- once; a ^C reaches the whole process group, but the parent stops the
-  -- workers itself.
-  signal.signal(signal.SIGTERM, signal.SIG_DFL)
+  -- The parent's SIGTERM and its death (by any signal) stop the worker
+  -- gracefully (_drain, below); a ^C reaches the whole process group, but
+  -- the parent stops the workers itself.
+  signal.signal(signal.SIGTERM, function() self._shutdown_request = true end)
   signal.signal(signal.SIGINT, signal.SIG_IGN)
   -- A SIGTERM that came between the fork and the lines above was held
   -- (blocked in _start_worker) from the parent's handler: it was meant for
-  -- this worker, which it ends here.
+  -- this worker, which it stops here.
   signal.pthread_sigmask(signal.SIG_SETMASK, self._sigmask)
   posix.set_pdeathsig(posix.SIGTERM)
   -- The parent may have died before set_pdeathsig: no signal would come.
@@ -137,6 +137,7 @@ function PreforkMixIn:_worker_main(number, poll_interval)
     self:_worker_socket()
     self:worker_init()
     super(PreforkMixIn, self):serve_forever(poll_interval)
+    self:_drain()
   end, exc.capture)
   if ok then
     status = 0
@@ -148,6 +149,21 @@ function PreforkMixIn:_worker_main(number, poll_interval)
   pcall(self.server_close, self)
   pcall(io.stdout.flush, io.stdout)
   posix._exit(status)
+end
+
+-- After a stop (SIGTERM): the connections the listening socket had
+-- queued were made before it, so they are answered too, for stop_timeout
+-- seconds at most; server_close then waits as long for the requests in
+-- progress (block_on_close_timeout, unless the class sets its own).
+function PreforkMixIn:_drain()
+  local deadline = task.now() + self.stop_timeout
+  if self.block_on_close_timeout == nil then self.block_on_close_timeout = self.stop_timeout end
+  local sel <close> = selectors.DefaultSelector()
+  sel:register(self.socket, selectors.EVENT_READ)
+  while task.now() < deadline and #sel:select(0) > 0 do
+    self:_handle_request_noblock()
+    task.yield()
+  end
 end
 
 function PreforkMixIn:_start_worker(number, poll_interval)
@@ -164,16 +180,18 @@ function PreforkMixIn:_start_worker(number, poll_interval)
   self.active_workers[pid] = number
 end
 
--- Stops the workers: SIGTERM, then, after stop_timeout seconds, SIGKILL;
--- reaps them all, looking every REAP_INTERVAL seconds.
-local REAP_INTERVAL = 0.01
+-- Stops the workers: SIGTERM, then, after stop_timeout seconds (and
+-- STOP_GRACE more, for a worker that used all of stop_timeout on its
+-- requests to close what is left), SIGKILL; reaps them all, looking every
+-- REAP_INTERVAL seconds.
+local REAP_INTERVAL, STOP_GRACE = 0.01, 1
 function PreforkMixIn:_stop_workers()
   local workers = self.active_workers
   if workers == nil or next(workers) == nil then return end
   -- Serving (in another task) must not restart them.
   self._shutdown_request = true
   for pid in pairs(workers) do pcall(posix.kill, pid, posix.SIGTERM) end
-  local deadline = task.now() + self.stop_timeout
+  local deadline = task.now() + self.stop_timeout + STOP_GRACE
   local killed = false
   while true do
     for pid in pairs(workers) do
