@@ -625,6 +625,51 @@ describe("a prefork server in a process of its own", function()
     c:close()
   end)
 
+  it("SIGHUP replaces the workers one by one while the port keeps serving every request", function()
+    local proc, port, pids = start_server()
+    finally(proc.cleanup)
+    -- a client asking without pause, each answer a worker's pid
+    local answers, failures, done = {}, {}, false
+    local client = task.spawn(function()
+      while not done do
+        local ok, reply = pcall(function()
+          local c <close> = socket.create_connection({"127.0.0.1", port}, 5)
+          local got = {}
+          repeat
+            local data = c:recv(100)
+            got[#got + 1] = data
+          until data == ""
+          return table.concat(got)
+        end)
+        local pid = ok and tonumber(reply:match("^(%d+)\n$"))
+        if pid then answers[#answers + 1] = pid
+        else failures[#failures + 1] = tostring(reply) end
+      end
+    end)
+    task.sleep(0.2)
+    posix.kill(proc.pid, posix.SIGHUP)
+    local new
+    assert(wait_until(function()
+      new = children_of(proc.pid)
+      return #new == 2 and not running(pids[1]) and not running(pids[2])
+        and new[1] ~= pids[1] and new[1] ~= pids[2] and new[2] ~= pids[1] and new[2] ~= pids[2]
+    end, 10), "the workers were not replaced")
+    task.sleep(0.2)
+    done = true
+    client:join(10)
+    assert.are.same({}, failures)
+    local served_new = 0
+    for _, pid in ipairs(answers) do
+      if pid == new[1] or pid == new[2] then served_new = served_new + 1 end
+    end
+    assert.is_true(served_new > 0 and #answers > served_new, #answers .. " answers, " .. served_new .. " by the new")
+    -- the retiring workers were reaped, not restarted, and not reported as dead
+    assert.is_nil(proc.err():find("ended", 1, true), proc.err())
+    posix.kill(proc.pid, posix.SIGTERM)
+    assert.are.equal(0, proc.status(15))
+    assert.truthy(proc.out():find("serve_forever returned; children left: []", 1, true), proc.out())
+  end)
+
   it("SIGTERM to the parent stops and reaps the workers, and serve_forever returns", function()
     local proc, port, pids = start_server()
     finally(proc.cleanup)

@@ -123,6 +123,7 @@ function PreforkMixIn:_worker_main(number, poll_interval)
   -- the parent stops the workers itself.
   signal.signal(signal.SIGTERM, function() self._shutdown_request = true end)
   signal.signal(signal.SIGINT, signal.SIG_IGN)
+  signal.signal(signal.SIGHUP, signal.SIG_IGN) -- the parent's: a reload
   -- A SIGTERM that came between the fork and the lines above was held
   -- (blocked in _start_worker) from the parent's handler: it was meant for
   -- this worker, which it stops here.
@@ -136,6 +137,13 @@ function PreforkMixIn:_worker_main(number, poll_interval)
   local ok, err = xpcall(function()
     self:_worker_socket()
     self:worker_init()
+    -- a reload waits for this before it stops the worker this one replaces
+    local ready = rawget(self, "_ready")
+    if ready then
+      self._ready = nil
+      pcall(ready.sendall, ready, "r")
+      ready:close()
+    end
     super(PreforkMixIn, self):serve_forever(poll_interval)
     self:_drain()
   end, exc.capture)
@@ -166,18 +174,66 @@ function PreforkMixIn:_drain()
   end
 end
 
-function PreforkMixIn:_start_worker(number, poll_interval)
-  -- SIGTERM waits, blocked, until the child has its own disposition: the
-  -- parent's handler must not take it in the child.
-  local mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+-- With wait_ready, returns once the worker serves (or READY_TIMEOUT
+-- seconds passed): it says so on a socket pair.
+local READY_TIMEOUT = 10
+function PreforkMixIn:_start_worker(number, poll_interval, wait_ready)
+  local here, there
+  if wait_ready then here, there = socket.socketpair() end
+  -- SIGTERM and SIGHUP wait, blocked, until the child has its own
+  -- dispositions: the parent's handlers must not take them in the child.
+  local mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGHUP})
   local ok, pid = pcall(posix.fork)
   if ok and pid == 0 then
     self._sigmask = mask
+    if here then
+      here:close()
+      self._ready = there
+    end
     self:_worker_main(number, poll_interval)
   end
   signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-  if not ok then error(pid, 0) end
+  if there then there:close() end
+  if not ok then
+    if here then here:close() end
+    error(pid, 0)
+  end
   self.active_workers[pid] = number
+  if here then
+    here:settimeout(READY_TIMEOUT)
+    pcall(here.recv, here, 1)
+    here:close()
+  end
+end
+
+-- SIGHUP in the parent: replaces the workers one by one, each new one
+-- serving before the one of its number is stopped gracefully (SIGTERM:
+-- _drain), so the port keeps serving; the old ones are reaped as retiring,
+-- never restarted. systemd hears RELOADING=1, then READY=1.
+function PreforkMixIn:_reload_workers(poll_interval)
+  pcall(daemon.notify, "RELOADING=1")
+  local by_number, numbers = {}, {}
+  for pid, number in pairs(self.active_workers) do by_number[number] = pid end
+  for number in pairs(by_number) do numbers[#numbers + 1] = number end
+  table.sort(numbers)
+  for _, number in ipairs(numbers) do
+    if self._terminated or self._shutdown_request then break end
+    self:_start_worker(number, poll_interval, true)
+    local old = by_number[number]
+    self.active_workers[old] = nil
+    self._retiring[old] = number
+    pcall(posix.kill, old, posix.SIGTERM)
+  end
+  pcall(daemon.notify, "READY=1")
+end
+
+-- Reaps the retiring workers that have ended.
+function PreforkMixIn:_reap_retiring()
+  for pid in pairs(self._retiring) do
+    local ok, r = pcall(posix.waitpid, pid, posix.WNOHANG)
+    if not ok and not errors.ChildProcessError:matches(r) then error(r, 0) end
+    if not ok or r ~= 0 then self._retiring[pid] = nil end
+  end
 end
 
 -- Stops the workers: SIGTERM, then, after stop_timeout seconds (and
@@ -187,6 +243,10 @@ end
 local REAP_INTERVAL, STOP_GRACE = 0.01, 1
 function PreforkMixIn:_stop_workers()
   local workers = self.active_workers
+  for pid, number in pairs(rawget(self, "_retiring") or {}) do
+    if workers then workers[pid] = number end
+  end
+  self._retiring = {}
   if workers == nil or next(workers) == nil then return end
   -- Serving (in another task) must not restart them.
   self._shutdown_request = true
@@ -224,6 +284,11 @@ function PreforkMixIn:_supervise(n, poll_interval)
       next_ping = task.now() + watchdog
     end
     if self._terminated then return end
+    if self._reload then
+      self._reload = false
+      self:_reload_workers(poll_interval)
+    end
+    self:_reap_retiring()
     local ended = {}
     for pid, number in pairs(workers) do
       local ok, r, status = pcall(posix.waitpid, pid, posix.WNOHANG)
@@ -298,11 +363,18 @@ function PreforkMixIn:serve_forever(poll_interval)
   self._parent_pid = posix.getpid()
   self._terminated = false
   self.active_workers = {}
+  self._retiring = {} -- pid -> number: replaced by a reload, stopping
+  self._reload = false
   self._inherited = self.socket:getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) ~= 0
   -- The handler only notes it: the supervisor looks every poll_interval.
   local previous = signal.signal(signal.SIGTERM, function() self._terminated = true end)
+  local previous_hup = signal.signal(signal.SIGHUP, function()
+    self._reload = true
+    self._wakeup:set()
+  end)
   local ok, err = pcall(self._supervise, self, n, poll_interval)
   signal.signal(signal.SIGTERM, previous or signal.SIG_DFL)
+  signal.signal(signal.SIGHUP, previous_hup or signal.SIG_DFL)
   pcall(daemon.notify, "STOPPING=1")
   self:_stop_workers()
   if not ok then error(err, 0) end
