@@ -45,13 +45,12 @@ print([len(l) for l in select.select([r], [r], [r], 0)])]])
       return set
     end
     local before = fds()
-    local p = assert(io.popen("true", "r"))
+    local p = h.hung_up_fifo()
     local fd
     for n in pairs(fds()) do
       if not before[n] then fd = n end
     end
     os.remove(list)
-    assert.are.equal("", p:read("a"))
     local r, w, x = select.select({fd}, {fd}, {fd}, 0)
     assert.are.equal(py, string.format("[%d, %d, %d]\n", #r, #w, #x))
     p:close()

@@ -125,4 +125,19 @@ function M.open_fds()
   return n
 end
 
+-- hung_up_fifo() -> file: the read end of a pipe whose writer has gone
+-- (a FIFO a shell opened for writing and closed), read to its EOF. A real
+-- pipe: io.popen's is a socket pair. The open blocks the process until the
+-- shell's writer comes (0.05 s).
+function M.hung_up_fifo()
+  local dir = M.tempdir()
+  local path = dir .. "/fifo"
+  assert(os.execute("mkfifo " .. shell_quote(path)))
+  assert(os.execute("(sleep 0.05; : > " .. shell_quote(path) .. ") &"))
+  local f = assert(io.open(path, "r"))
+  assert(f:read("a") == "")
+  os.execute("rm -rf " .. shell_quote(dir))
+  return f
+end
+
 return M
