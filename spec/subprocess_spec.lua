@@ -252,7 +252,10 @@ describe("subprocess children", function()
       spawning, elapsed, ticks, longest)
     print("# " .. report)
     assert.is_true(ticks >= 3, report)
-    assert.is_true(longest < 0.25, report)
+    -- (0.05-0.13 s alone on this machine, 0.25 s once in a whole-suite
+    -- run on 2 busy cores; a loop blocked by a pipe would stall for the
+    -- rest of the transfer and tick less than 3 times)
+    assert.is_true(longest < 0.5, report)
     assert.are.same({}, zombie_children())
   end)
 
