@@ -7,6 +7,7 @@
 -- Run: bin/moonsock /usr/bin/busted spec/luasec_spec.lua
 local helpers = require "spec.support.helpers"
 local pki = require("spec.support.pki")()
+local luasec_pair = require "spec.support.luasec_pair"
 
 local q = helpers.shell_quote
 local REFERENCE = "env -u LUA_PATH -u LUA_PATH_5_4 -u LUA_CPATH -u LUA_CPATH_5_4 timeout 60 lua5.4 "
@@ -280,38 +281,16 @@ idle:close()
   end)
 
   it("takes LuaSec's depth, ciphersuites, curveslist and dhparam as LuaSec does", function()
-    -- One process, a client and a server connection driven with
-    -- settimeout(0), under stock lua5.4 with Debian's lua-sec and under
-    -- moonsock: the outputs must be the same.
-    local script = helpers.write_temp([=[
-local socket = require "socket"
-local ssl = require "ssl"
+    local want, got = luasec_pair.run_both([=[
 local cert, key, ca = arg[1], arg[2], arg[3]
 local function pair(client_extra, server_extra)
-  local srv = assert(socket.bind("127.0.0.1", 0))
-  local _, port = srv:getsockname()
-  local c = assert(socket.connect("127.0.0.1", port))
-  local a = assert(srv:accept())
-  srv:close()
   local scfg = {mode = "server", protocol = "any", certificate = cert, key = key}
   local ccfg = {mode = "client", protocol = "any", cafile = ca, verify = "peer"}
   for k, v in pairs(server_extra or {}) do scfg[k] = v end
   for k, v in pairs(client_extra or {}) do ccfg[k] = v end
-  local S, serr = ssl.wrap(a, scfg)
-  local C, cerr = ssl.wrap(c, ccfg)
-  if not S or not C then
-    print("wrap", serr, cerr)
-    return
-  end
-  S:settimeout(0)
-  C:settimeout(0)
-  local sd, cd, se, ce
-  for _ = 1, 500 do
-    if not cd then cd, ce = C:dohandshake() end
-    if not sd then sd, se = S:dohandshake() end
-    if (sd or se ~= "wantread" and se ~= "wantwrite") and (cd or ce ~= "wantread" and ce ~= "wantwrite") then break end
-    socket.sleep(0.01)
-  end
+  local C, S, cerr = wrap_pair(scfg, ccfg)
+  if not C then return print("wrap", S, cerr) end
+  local cd, ce = handshake(C, S)
   print("handshake", cd, cd and "" or ce, cd and C:info("protocol"), cd and C:info("cipher"))
   C:close()
   S:close()
@@ -331,13 +310,7 @@ for _, depth in ipairs {"x", 2.5, "4.5", true} do
   local ok, err = pcall(ssl.newcontext, {mode = "client", protocol = "any", depth = depth})
   print("depth", tostring(depth), ok, (tostring(err):gsub("^[^:]*:%d+: ", "")))
 end
-]=], ".lua")
-    local args = table.concat({q(script), q(pki.server.cert), q(pki.server.key), q(pki.ca)}, " ")
-    local want, werr, wcode = helpers.run(REFERENCE .. args)
-    assert.equal(0, wcode, werr)
-    local got, gerr, gcode = helpers.run(q(helpers.moonsock) .. " " .. args)
-    assert.equal(0, gcode, gerr)
-    os.remove(script)
+]=], pki.server.cert, pki.server.key, pki.ca)
     assert.equal(want, got)
     -- what the reference says, so that a change in both shows here
     assert.matches("handshake\tfalse\tsslv3 alert handshake failure", want, 1, true)
@@ -348,30 +321,14 @@ end
 
   it("calls a server's ALPN function as LuaSec does", function()
     -- The offer it gets, what it returns (a name, a list, junk), and what
-    -- both sides then see; a client's function is refused. Stock lua5.4
-    -- with Debian's lua-sec runs the same script: same output.
-    local script = helpers.write_temp([=[
-local socket = require "socket"
-local ssl = require "ssl"
+    -- both sides then see; a client's function is refused.
+    local want, got = luasec_pair.run_both([=[
 local cert, key, ca = arg[1], arg[2], arg[3]
 local function pair(client_alpn, server_alpn)
-  local srv = assert(socket.bind("127.0.0.1", 0))
-  local _, port = srv:getsockname()
-  local c = assert(socket.connect("127.0.0.1", port))
-  local a = assert(srv:accept())
-  srv:close()
-  local S, serr = ssl.wrap(a, {mode = "server", protocol = "any", certificate = cert, key = key, alpn = server_alpn})
-  local C, cerr = ssl.wrap(c, {mode = "client", protocol = "any", cafile = ca, verify = "peer", alpn = client_alpn})
-  if not S or not C then print("wrap", serr, cerr) return end
-  S:settimeout(0)
-  C:settimeout(0)
-  local sd, cd, se, ce
-  for _ = 1, 500 do
-    if not cd then cd, ce = C:dohandshake() end
-    if not sd then sd, se = S:dohandshake() end
-    if (sd or se ~= "wantread" and se ~= "wantwrite") and (cd or ce ~= "wantread" and ce ~= "wantwrite") then break end
-    socket.sleep(0.01)
-  end
+  local C, S, cerr = wrap_pair({mode = "server", protocol = "any", certificate = cert, key = key, alpn = server_alpn},
+    {mode = "client", protocol = "any", cafile = ca, verify = "peer", alpn = client_alpn})
+  if not C then return print("wrap", S, cerr) end
+  local cd, ce, sd = handshake(C, S)
   print("handshake", cd, sd, cd and "" or ce, C:getalpn(), S:getalpn())
   C:close()
   S:close()
@@ -385,13 +342,7 @@ pair({"h2"}, function() return 42 end)
 pair({"h2"}, function() return {} end)
 pair("h2", function() return nil end)
 pair(function() return "h2" end, {"h2"})
-]=], ".lua")
-    local args = table.concat({q(script), q(pki.server.cert), q(pki.server.key), q(pki.ca)}, " ")
-    local want, werr, wcode = helpers.run(REFERENCE .. args)
-    assert.equal(0, wcode, werr)
-    local got, gerr, gcode = helpers.run(q(helpers.moonsock) .. " " .. args)
-    assert.equal(0, gcode, gerr)
-    os.remove(script)
+]=], pki.server.cert, pki.server.key, pki.ca)
     assert.equal(want, got)
     assert.matches("offered\th2,http/1.1\nhandshake\ttrue\ttrue\t\th2\th2\n", want)
     -- moonsock's own: an error in the function fails the handshake
@@ -420,11 +371,13 @@ pair(function() return "h2" end, {"h2"})
 
   it("lists every error of the peer's chain in getpeerverification, by depth, as LuaSec does", function()
     -- lsec_continue lets the handshake finish whatever the chain: the
-    -- errors are then LuaSec's errs[depth + 1] lists. Stock lua5.4 with
-    -- Debian's lua-sec runs the same script: same output.
-    local script = helpers.write_temp([=[
-local socket = require "socket"
-local ssl = require "ssl"
+    -- errors are then LuaSec's errs[depth + 1] lists.
+    local args = {}
+    for _, case in ipairs {{pki.server, pki.ca}, {pki.expired, pki.ca}, {pki.unknown_ca, pki.ca},
+                           {pki.expired, pki.unknown_ca.ca}, {pki.wrong_host, pki.unknown_ca.ca}} do
+      table.move({case[1].cert, case[1].key, case[2]}, 1, 3, #args + 1, args)
+    end
+    local want, got = luasec_pair.run_both([=[
 local function dump(v)
   if type(v) ~= "table" then return tostring(v) end
   local keys, out = {}, {}
@@ -433,45 +386,17 @@ local function dump(v)
   for _, k in ipairs(keys) do out[#out + 1] = tostring(k) .. "=" .. dump(v[k]) end
   return "{" .. table.concat(out, ",") .. "}"
 end
-local function pair(cert, key, ca)
-  local srv = assert(socket.bind("127.0.0.1", 0))
-  local _, port = srv:getsockname()
-  local c = assert(socket.connect("127.0.0.1", port))
-  local a = assert(srv:accept())
-  srv:close()
-  local S = assert(ssl.wrap(a, {mode = "server", protocol = "any", certificate = cert, key = key}))
-  local C = assert(ssl.wrap(c, {mode = "client", protocol = "any", cafile = ca, verify = "peer",
-    verifyext = {"lsec_continue"}}))
-  S:settimeout(0)
-  C:settimeout(0)
-  local sd, cd, se, ce
-  for _ = 1, 500 do
-    if not cd then cd, ce = C:dohandshake() end
-    if not sd then sd, se = S:dohandshake() end
-    if (sd or se ~= "wantread" and se ~= "wantwrite") and (cd or ce ~= "wantread" and ce ~= "wantwrite") then break end
-    socket.sleep(0.01)
-  end
+local i = 1
+while arg[i] do
+  local C, S = assert(wrap_pair({mode = "server", protocol = "any", certificate = arg[i], key = arg[i + 1]},
+    {mode = "client", protocol = "any", cafile = arg[i + 2], verify = "peer", verifyext = {"lsec_continue"}}))
+  local cd, ce = handshake(C, S)
   print("handshake", cd, ce, select("#", C:getpeerverification()), dump({C:getpeerverification()}))
   C:close()
   S:close()
-end
-local i = 1
-while arg[i] do
-  pair(arg[i], arg[i + 1], arg[i + 2])
   i = i + 3
 end
-]=], ".lua")
-    local args = {q(script)}
-    for _, case in ipairs {{pki.server, pki.ca}, {pki.expired, pki.ca}, {pki.unknown_ca, pki.ca},
-                           {pki.expired, pki.unknown_ca.ca}, {pki.wrong_host, pki.unknown_ca.ca}} do
-      args[#args + 1] = table.concat({q(case[1].cert), q(case[1].key), q(case[2])}, " ")
-    end
-    args = table.concat(args, " ")
-    local want, werr, wcode = helpers.run(REFERENCE .. args)
-    assert.equal(0, wcode, werr)
-    local got, gerr, gcode = helpers.run(q(helpers.moonsock) .. " " .. args)
-    assert.equal(0, gcode, gerr)
-    os.remove(script)
+]=], table.unpack(args))
     assert.equal(want, got)
     -- more than one error for one certificate, so that the list shows
     assert.matches("1={1=[^,}]+,2=", want)
@@ -487,31 +412,16 @@ end
       .. " | openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary > " .. q(spki))))
     assert.equal(0, select(3, helpers.run("openssl x509 -in " .. q(pki.ca) .. " -outform DER"
       .. " | openssl dgst -sha256 -binary > " .. q(ca))))
-    local script = helpers.write_temp([=[
-local socket = require "socket"
-local ssl = require "ssl"
+    local want, got = luasec_pair.run_both([=[
 local cert, key, ca, spki = arg[1], arg[2], arg[3], arg[4]
 local f = io.open(spki, "rb") local digest = f:read("a") f:close()
 local function pair(dane, setdane, tlsa)
-  local srv = assert(socket.bind("127.0.0.1", 0))
-  local _, port = srv:getsockname()
-  local c = assert(socket.connect("127.0.0.1", port))
-  local a = assert(srv:accept())
-  srv:close()
-  local S = assert(ssl.wrap(a, {mode = "server", protocol = "any", certificate = cert, key = key}))
-  local C, err = ssl.wrap(c, {mode = "client", protocol = "any", cafile = ca, verify = "peer", dane = dane})
-  if not C then print("wrap", err) return end
+  local C, S, cerr = wrap_pair({mode = "server", protocol = "any", certificate = cert, key = key},
+    {mode = "client", protocol = "any", cafile = ca, verify = "peer", dane = dane})
+  if not C then return print("wrap", S, cerr) end
   if setdane then print("setdane", pcall(C.setdane, C, setdane)) end
   if tlsa then print("settlsa", C:settlsa(table.unpack(tlsa, 1, 4))) end
-  S:settimeout(0)
-  C:settimeout(0)
-  local sd, cd, se, ce
-  for _ = 1, 500 do
-    if not cd then cd, ce = C:dohandshake() end
-    if not sd then sd, se = S:dohandshake() end
-    if (sd or se ~= "wantread" and se ~= "wantwrite") and (cd or ce ~= "wantread" and ce ~= "wantwrite") then break end
-    socket.sleep(0.01)
-  end
+  local cd, ce = handshake(C, S)
   print("handshake", cd, ce, C:getpeerverification())
   C:close()
   S:close()
@@ -526,14 +436,8 @@ print(ok, (tostring(err):gsub("^[^:]*:%d+: ", "")))
 pair(true, nil, {3, 1, 1, digest})
 pair(true, "localhost", {3, 1, 1, 5})
 -- DANE-TA: the CA's own certificate
-pair(true, "localhost", {2, 0, 1, arg[5] and io.open(arg[5], "rb"):read("a") or ""})
-]=], ".lua")
-    local args = table.concat({q(script), q(pki.server.cert), q(pki.server.key), q(pki.ca), q(spki), q(ca)}, " ")
-    local want, werr, wcode = helpers.run(REFERENCE .. args)
-    assert.equal(0, wcode, werr)
-    local got, gerr, gcode = helpers.run(q(helpers.moonsock) .. " " .. args)
-    assert.equal(0, gcode, gerr)
-    os.remove(script)
+pair(true, "localhost", {2, 0, 1, io.open(arg[5], "rb"):read("a")})
+]=], pki.server.cert, pki.server.key, pki.ca, spki, ca)
     os.execute("rm -rf " .. q(dir))
     assert.equal(want, got)
     assert.matches("handshake\ttrue", want)
