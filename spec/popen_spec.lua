@@ -117,20 +117,11 @@ describe("waiting for a child", function()
   -- A ticker task counts 10 ms sleeps while the caller waits for a child
   -- that takes 0.3 s: with the loop blocked it would count none.
   local function ticks_during(fn)
-    local ticks, stop = 0, false
-    local ticker = task.spawn(function()
-      local deadline = task.now() + TIMEOUT
-      while not stop and task.now() < deadline do
-        task.sleep(0.01)
-        ticks = ticks + 1
-      end
-    end)
+    local ticker = helpers.ticker()
     local t0 = task.now()
     local results = table.pack(fn())
     local elapsed = task.now() - t0
-    stop = true
-    ticker:join(TIMEOUT)
-    return ticks, elapsed, results
+    return ticker.stop().ticks, elapsed, results
   end
 
   it("parks only its task in a popen read and close", function()

@@ -216,16 +216,7 @@ describe("subprocess children", function()
     local procs = {}
     for i = 1, N do procs[i] = subprocess.Popen({"cat"}, PIPE_ALL) end
     local spawning = task.now() - s0
-    local ticks, stop, longest = 0, false, 0
-    local ticker = task.spawn(function()
-      local deadline, last = task.now() + 60, task.now()
-      while not stop and task.now() < deadline do
-        task.sleep(0.01)
-        ticks = ticks + 1
-        longest = math.max(longest, task.now() - last)
-        last = task.now()
-      end
-    end)
+    local ticker = helpers.ticker()
     local t0 = task.now()
     local workers = {}
     for i = 1, N do
@@ -242,8 +233,7 @@ describe("subprocess children", function()
       assert.are.equal("", err)
     end
     local elapsed = task.now() - t0
-    stop = true
-    ticker:join(TIMEOUT)
+    local ticks, longest = ticker.stop().ticks, ticker.longest
     -- The ticker ran all along: no gap between its ticks long enough to be
     -- a blocked loop. Each tick also waits for a round of the 30 tasks
     -- moving data, so it ticks slower than every 10 ms; the bounds leave
@@ -302,19 +292,11 @@ for _, fd in ipairs(mine) do print(fd > 3, (("\n" .. after):find("\n" .. fd .. "
   end)
 
   it("park only their task in wait and communicate", function()
-    local ticks, stop = 0, false
-    local ticker = task.spawn(function()
-      local deadline = task.now() + TIMEOUT
-      while not stop and task.now() < deadline do
-        task.sleep(0.01)
-        ticks = ticks + 1
-      end
-    end)
+    local ticker = helpers.ticker()
     local p = subprocess.Popen({"sleep", "0.3"})
     assert.are.equal(0, p:wait(TIMEOUT))
     local r = subprocess.run({"sh", "-c", "sleep 0.3; echo x"}, {capture_output = true})
-    stop = true
-    ticker:join(TIMEOUT)
+    local ticks = ticker.stop().ticks
     assert.are.equal("x\n", r.stdout)
     assert.is_true(ticks >= 20, "ticks: " .. ticks)
   end)

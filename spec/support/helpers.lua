@@ -140,4 +140,28 @@ function M.hung_up_fifo()
   return f
 end
 
+-- ticker([period]) -> t: a task that sleeps period seconds (0.01) in a loop
+-- for at most 60 s, to show that the loop ran while the caller waited.
+-- t.ticks counts its turns, t.longest is the longest time between two;
+-- t:stop() ends it.
+function M.ticker(period)
+  local task = require "task"
+  period = period or 0.01
+  local t = {ticks = 0, longest = 0, running = true}
+  t.task = task.spawn(function()
+    local deadline, last = task.now() + 60, task.now()
+    while t.running and task.now() < deadline do
+      task.sleep(period)
+      local now = task.now()
+      t.ticks, t.longest, last = t.ticks + 1, math.max(t.longest, now - last), now
+    end
+  end)
+  function t.stop()
+    t.running = false
+    t.task:join(5)
+    return t
+  end
+  return t
+end
+
 return M
