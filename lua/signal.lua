@@ -53,11 +53,7 @@ function M.default_int_handler(signum)
 end
 local default_int_handler = M.default_int_handler
 
-local function callable(v)
-  if type(v) == "function" then return true end
-  local mt = getmetatable(v)
-  return type(mt) == "table" and mt.__call ~= nil
-end
+local callable = errors._callable
 
 -- Python's checks of a signal number: an integer, then its range.
 local function check_signum(s, n, fname)

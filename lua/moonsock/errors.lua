@@ -76,6 +76,14 @@ function M.argtypename(v)
   return typename(v)
 end
 
+-- _callable(v): Python's callable(): a function, or a value whose metatable
+-- has __call (the argument checks of signal, urllib.parse, LuaSocket's try).
+function M._callable(v)
+  if type(v) == "function" then return true end
+  local mt = getmetatable(v)
+  return type(mt) == "table" and mt.__call ~= nil
+end
+
 -- The chunk names scripts/embed-lua gives moonsock's own modules:
 -- "@lua/socket.lua" for module socket, "@lua/moonsock/errors.lua" for this one.
 local own_prefix = debug.getinfo(1, "S").source:match("^(@.*/)moonsock/errors%.lua$")

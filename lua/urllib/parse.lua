@@ -71,11 +71,7 @@ local argerror = errors.argerror
 
 local typename = errors.argtypename
 
-local function callable(v)
-  if type(v) == "function" then return true end
-  local mt = getmetatable(v)
-  return type(mt) == "table" and mt.__call ~= nil
-end
+local callable = errors._callable
 
 -- The kinds of optional arguments: a test and the name of what is expected.
 local kinds = {

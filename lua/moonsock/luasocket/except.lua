@@ -7,11 +7,7 @@ local typename = require("moonsock.errors").typename
 
 local M = {}
 
-local function callable(f)
-  if type(f) == "function" then return true end
-  local mt = getmetatable(f)
-  return type(mt) == "table" and mt.__call ~= nil
-end
+local callable = require("moonsock.errors")._callable
 
 local wrapped = {}
 
