@@ -11,10 +11,10 @@ local q = h.shell_quote
 
 -- Runs code in a fresh moonsock; returns its stdout, stderr and exit status
 -- (128 + n when signal n ended it).
-local function child(code, limit)
+local function child(code, limit, env)
   local path = h.write_temp(code, ".lua")
-  local out, err = h.run(string.format("{ env --default-signal timeout %d %s %s; echo \"status=$?\"; }",
-    limit or 10, q(h.moonsock), q(path)))
+  local out, err = h.run(string.format("{ %s env --default-signal timeout %d %s %s; echo \"status=$?\"; }",
+    env or "", limit or 10, q(h.moonsock), q(path)))
   os.remove(path)
   local status = tonumber(out:match("status=(%d+)\n$"))
   return out:gsub("status=%d+\n$", ""), err, status
@@ -71,7 +71,10 @@ local signal = require "signal"
 for _, s in ipairs(signal.valid_signals()) do
   local h = signal.getsignal(s)
   print(s, h == signal.default_int_handler and "int" or h == nil and "None" or h)
-end]])
+end]], nil,
+      -- the sanitizer build's own SIGSEGV, SIGBUS and SIGFPE handlers would
+      -- be foreign handlers (None), as they would be in Python
+      'ASAN_OPTIONS="${ASAN_OPTIONS:-}:handle_segv=0:handle_sigbus=0:handle_sigfpe=0"')
     assert.are.equal(want, (out:gsub("\t", " ")))
   end)
 
