@@ -371,6 +371,10 @@ static void scheduler_close_leftover(uv_handle_t *h, void *arg) {
 }
 
 void ms_sched_free(ms_runtime *rt) {
+  /* A finalizer run by lua_close may wait outside any task (os.execute in a
+   * __gc) after the stand-in's own __gc, or make the stand-in then: its
+   * timer is freed here, the last finalizer, where no __gc would. */
+  if (rt->outside) ms_sched_drop_timer(rt->outside);
   uv_close((uv_handle_t *)&rt->idle, NULL);
   uv_close((uv_handle_t *)&rt->check, NULL);
   if (rt->owns_loop) {
